@@ -1,0 +1,97 @@
+package storage
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/dgraph-io/badger/v4"
+	"github.com/dgraph-io/badger/v4/options"
+	"go.uber.org/zap"
+)
+
+// Options configure Open.
+type Options struct {
+	// Dir is the Badger directory. It must be empty when InMemory is set. Keep the sealing key
+	// (see LoadOrCreateKey) outside this directory.
+	Dir string
+	// InMemory keeps everything in memory (tests, demo mode); nothing touches the disk.
+	InMemory bool
+	// Logger receives Badger's warnings and errors, and the Store's own. Nil discards them.
+	Logger *zap.Logger
+	// SyncWrites fsyncs every commit before it returns. The zero value is off; DefaultOptions turns
+	// it on, which is the recommended setting for disk (the write rate is tiny and the data is
+	// people's access).
+	SyncWrites bool
+}
+
+// DefaultOptions returns the recommended options for a database in dir: on disk, SyncWrites on.
+func DefaultOptions(dir string, logger *zap.Logger) Options {
+	return Options{Dir: dir, Logger: logger, SyncWrites: true}
+}
+
+// Small-memory profile. Badger's defaults (64 MiB memtables ×5, 256 MiB block cache, 1 GiB value-log
+// files mmapped at twice their size) cost ~86 MiB of Go heap even for a tiny database; these numbers
+// keep a store of tens of thousands of small records near 12 MiB.
+const (
+	memTableSize            = 8 << 20
+	numMemtables            = 2
+	numLevelZeroTables      = 2
+	numLevelZeroTablesStall = 4
+	blockCacheSize          = 8 << 20 // must be non-zero with compression enabled (Open panics otherwise)
+	indexCacheSize          = 4 << 20
+	valueLogFileSize        = 64 << 20
+	numCompactors           = 2 // Badger rejects 1
+)
+
+// badgerOptions maps Options onto Badger's options with the small-memory profile.
+func (o Options) badgerOptions() (badger.Options, error) {
+	dir := o.Dir
+	if o.InMemory {
+		if dir != "" {
+			return badger.Options{}, fmt.Errorf("in-memory store must not name a directory (got %q): %w", dir, ErrInvalid)
+		}
+	} else if strings.TrimSpace(dir) == "" {
+		return badger.Options{}, fmt.Errorf("no database directory given: %w", ErrInvalid)
+	}
+	logger := o.Logger
+	if logger == nil {
+		logger = zap.NewNop()
+	}
+	bo := badger.DefaultOptions(dir).
+		WithInMemory(o.InMemory).
+		WithSyncWrites(o.SyncWrites && !o.InMemory).
+		WithLogger(badgerLogger{logger.Named("badger").Sugar()}).
+		WithMemTableSize(memTableSize).
+		WithNumMemtables(numMemtables).
+		WithNumLevelZeroTables(numLevelZeroTables).
+		WithNumLevelZeroTablesStall(numLevelZeroTablesStall).
+		WithBlockCacheSize(blockCacheSize).
+		WithIndexCacheSize(indexCacheSize).
+		WithValueLogFileSize(valueLogFileSize).
+		WithNumCompactors(numCompactors).
+		WithCompression(options.ZSTD).
+		WithZSTDCompressionLevel(1).
+		WithMetricsEnabled(false)
+	return bo, nil
+}
+
+// badgerLogger adapts zap to Badger's Logger at WARNING: info and debug lines are dropped.
+type badgerLogger struct {
+	l *zap.SugaredLogger
+}
+
+// Errorf implements badger.Logger.
+func (b badgerLogger) Errorf(format string, args ...any) {
+	b.l.Error(strings.TrimSpace(fmt.Sprintf(format, args...)))
+}
+
+// Warningf implements badger.Logger.
+func (b badgerLogger) Warningf(format string, args ...any) {
+	b.l.Warn(strings.TrimSpace(fmt.Sprintf(format, args...)))
+}
+
+// Infof implements badger.Logger; below WARNING, so dropped.
+func (badgerLogger) Infof(string, ...any) {}
+
+// Debugf implements badger.Logger; below WARNING, so dropped.
+func (badgerLogger) Debugf(string, ...any) {}
