@@ -1,0 +1,142 @@
+package plex
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"slices"
+	"strings"
+	"time"
+)
+
+// Resource is a Plex Media Server owned by the account, as plex.tv lists it
+// (GET /api/v2/resources).
+type Resource struct {
+	// MachineID is the server's machineIdentifier (the resource's
+	// clientIdentifier).
+	MachineID       string
+	Name            string
+	ProductVersion  string
+	Platform        string
+	PlatformVersion string
+	// AccessToken is the token to use with this server. It is a secret.
+	AccessToken   string
+	PublicAddress string
+	Owned         bool
+	Presence      bool
+	HTTPSRequired bool
+	LastSeenAt    time.Time
+	// Connections are ordered: local first, then remote, relay last.
+	Connections []Connection
+}
+
+// Connection is one way to reach a server.
+type Connection struct {
+	Protocol string
+	Address  string
+	Port     int
+	URI      string
+	Local    bool
+	Relay    bool
+	IPv6     bool
+}
+
+type resourceJSON struct {
+	Name             flexString `json:"name"`
+	Product          flexString `json:"product"`
+	ProductVersion   flexString `json:"productVersion"`
+	Platform         flexString `json:"platform"`
+	PlatformVersion  flexString `json:"platformVersion"`
+	ClientIdentifier flexString `json:"clientIdentifier"`
+	Provides         flexString `json:"provides"`
+	AccessToken      flexString `json:"accessToken"`
+	PublicAddress    flexString `json:"publicAddress"`
+	Owned            flexBool   `json:"owned"`
+	Presence         flexBool   `json:"presence"`
+	HTTPSRequired    flexBool   `json:"httpsRequired"`
+	LastSeenAt       flexTime   `json:"lastSeenAt"`
+	Connections      []struct {
+		Protocol flexString `json:"protocol"`
+		Address  flexString `json:"address"`
+		Port     flexInt    `json:"port"`
+		URI      flexString `json:"uri"`
+		Local    flexBool   `json:"local"`
+		Relay    flexBool   `json:"relay"`
+		IPv6     flexBool   `json:"IPv6"`
+	} `json:"connections"`
+}
+
+// parseResources decodes /api/v2/resources and keeps owned servers.
+func parseResources(body []byte) ([]Resource, error) {
+	var list []resourceJSON
+	if err := decodeJSON(body, &list); err != nil {
+		return nil, err
+	}
+	var out []Resource
+	for _, j := range list {
+		if !providesServer(string(j.Provides), string(j.Product)) || !bool(j.Owned) {
+			continue
+		}
+		if j.ClientIdentifier == "" {
+			return nil, errors.New("server resource without clientIdentifier")
+		}
+		res := Resource{
+			MachineID: string(j.ClientIdentifier), Name: string(j.Name), ProductVersion: string(j.ProductVersion),
+			Platform: string(j.Platform), PlatformVersion: string(j.PlatformVersion), AccessToken: string(j.AccessToken),
+			PublicAddress: string(j.PublicAddress), Owned: bool(j.Owned), Presence: bool(j.Presence),
+			HTTPSRequired: bool(j.HTTPSRequired), LastSeenAt: j.LastSeenAt.Time(),
+		}
+		for _, cj := range j.Connections {
+			res.Connections = append(res.Connections, Connection{
+				Protocol: string(cj.Protocol), Address: string(cj.Address), Port: int(cj.Port), URI: string(cj.URI),
+				Local: bool(cj.Local), Relay: bool(cj.Relay), IPv6: bool(cj.IPv6),
+			})
+		}
+		slices.SortStableFunc(res.Connections, func(a, b Connection) int { return connRank(a) - connRank(b) })
+		out = append(out, res)
+	}
+	return out, nil
+}
+
+// connRank orders connections: local, remote, relay.
+func connRank(c Connection) int {
+	switch {
+	case c.Relay:
+		return 2
+	case c.Local:
+		return 0
+	default:
+		return 1
+	}
+}
+
+// providesServer reports whether a resource is a media server.
+func providesServer(provides, product string) bool {
+	for _, p := range strings.Split(provides, ",") {
+		if strings.TrimSpace(p) == "server" {
+			return true
+		}
+	}
+	return product == "Plex Media Server"
+}
+
+// Resources lists the servers the account owns with their machine ids,
+// access tokens and connections (local first, relay last).
+func (c *Client) Resources(ctx context.Context, token string) ([]Resource, error) {
+	r := c.tvCall(http.MethodGet, "/api/v2/resources", "/api/v2/resources")
+	if token == "" {
+		return nil, invalidArg(r.endpoint(), "no token given")
+	}
+	r.query = "includeHttps=1&includeRelay=1&includeIPv6=1"
+	r.token = token
+	r.accept = acceptJSON
+	resp, err := c.do(ctx, r)
+	if err != nil {
+		return nil, err
+	}
+	out, perr := parseResources(resp.body)
+	if perr != nil {
+		return nil, badBody(r, resp, perr)
+	}
+	return out, nil
+}
