@@ -1,0 +1,36 @@
+// Package plextest is a faithful, stateful fake of plex.tv, the Plex auth
+// app (app.plex.tv/auth) and any number of Plex Media Servers, served over
+// net/http. Tests, the product's demo mode and cmd/fakeplex use it.
+//
+// The fake speaks the formats of docs/plex-api.md and is deliberately as
+// strict as the real services, so that client bugs show up in tests:
+//
+//   - plex.tv v2 routes (/api/v2/...) answer 400 code 1000 without an
+//     X-Plex-Client-Identifier, 401 code 1001 without a valid token, and XML
+//     unless the request says Accept: application/json. Where the reference
+//     documents only the JSON form of a v2 route, a request without
+//     Accept: application/json gets 406 (the real service would answer XML
+//     a JSON client cannot parse).
+//   - plex.tv v1 routes (/api/..., /users/account) are XML.
+//   - The PMS answers XML by default and JSON on request; the owner token
+//     and the server's own token are admin, a user's share token or plex.tv
+//     token acts as that user, anything else gets 401.
+//   - Sharing takes plex.tv GLOBAL section ids; server keys are refused.
+//   - Retired routes answer 410 like plex.tv does.
+//
+// Routing: plex.tv routes and the FIRST server's PMS routes share the base
+// URL; every server (the first included) is also served under
+// /pms/<machineIdentifier>/. The auth app page is /auth.
+//
+// Route names (Call.Route, CallCount, Fault.Route, Retire) are the
+// net/http.ServeMux patterns the fake registers, for example
+// "GET /api/v2/pins/{id}" or "POST /api/v2/shared_servers". PMS routes
+// are named without the /pms/<machineIdentifier> prefix ("GET /identity").
+//
+// Every method of Fake is safe for concurrent use. Nothing is shared between
+// two Fake values.
+//
+// Clock: all times, including the PIN poll interval and PIN expiry, come
+// from Options.Now; with a frozen clock a second poll of the same PIN always
+// looks too fast.
+package plextest
