@@ -175,8 +175,8 @@ func (c *Client) checkPIN(ctx context.Context, pin PIN, noRetry bool) (PIN, erro
 const maxPINInterval = 30 * time.Second
 
 // WaitPIN polls the PIN every interval (1s when zero or less) until it is
-// claimed, it expires (ErrPINExpired, also when its ExpiresAt passes) or ctx
-// ends (ErrPINPending wrapping the context's error). A 429 doubles the
+// claimed, it expires (ErrPINExpired: plex.tv's 404, or the PIN's lifetime
+// passed on the local clock) or ctx ends (ErrPINPending wrapping the context's error). A 429 doubles the
 // interval (up to 30s) instead of failing;
 // transient failures (ErrOffline) are polled through.
 func (c *Client) WaitPIN(ctx context.Context, pin PIN, interval time.Duration) (PIN, error) {
@@ -184,6 +184,7 @@ func (c *Client) WaitPIN(ctx context.Context, pin PIN, interval time.Duration) (
 		interval = time.Second
 	}
 	const endpoint = "GET /api/v2/pins/{id}"
+	deadline := pinDeadline(pin, time.Now())
 	for {
 		p, err := c.checkPIN(ctx, pin, true)
 		switch {
@@ -199,18 +200,33 @@ func (c *Client) WaitPIN(ctx context.Context, pin PIN, interval time.Duration) (
 			}
 			return PIN{}, err
 		}
-		wait := interval
-		if !pin.ExpiresAt.IsZero() {
-			until := time.Until(pin.ExpiresAt)
-			if until <= 0 {
-				return PIN{}, &Error{Kind: ErrPINExpired, Endpoint: endpoint, Message: "the sign-in PIN expired before anyone signed in"}
-			}
-			wait = min(wait, until)
+		until := time.Until(deadline)
+		if until <= 0 {
+			return PIN{}, &Error{Kind: ErrPINExpired, Endpoint: endpoint, Message: "the sign-in PIN expired before anyone signed in"}
 		}
+		wait := min(interval, until)
 		if !sleepCtx(ctx, wait) {
 			return PIN{}, &Error{Kind: ErrPINPending, Endpoint: endpoint, Message: "stopped waiting before the PIN was claimed", Err: ctx.Err()}
 		}
 	}
+}
+
+// maxPINWait bounds WaitPIN when the PIN's lifetime is unknown; plex.tv's
+// 404 for an expired PIN normally ends the wait sooner.
+const maxPINWait = 30 * time.Minute
+
+// pinDeadline is when WaitPIN gives up, on the local clock. The PIN's
+// lifetime (ExpiresAt - CreatedAt, both from plex.tv's clock) is added to
+// now, so a skewed local clock neither ends the wait at once nor extends it
+// much; plex.tv's own 404 remains the authority.
+func pinDeadline(pin PIN, now time.Time) time.Time {
+	if !pin.CreatedAt.IsZero() && pin.ExpiresAt.After(pin.CreatedAt) {
+		return now.Add(min(pin.ExpiresAt.Sub(pin.CreatedAt), maxPINWait))
+	}
+	if pin.ExpiresAt.After(now) {
+		return pin.ExpiresAt
+	}
+	return now.Add(maxPINWait)
 }
 
 // sleepCtx waits for d or until ctx ends; it reports whether d elapsed.
