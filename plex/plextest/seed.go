@@ -94,7 +94,8 @@ var demoTracks = []string{"Morning Tide", "Copper Skies", "Low Orbit", "Ember"}
 // pending invites by email and by username, live sessions (a 4K transcode,
 // a direct play, a paused episode, music) and o.HistoryDays days of history
 // (default 120) where some friends stopped watching long ago and a few never
-// did. The same Seed and Now give the same data.
+// did. A negative Friends means no friends. The same Seed and Now give the
+// same data.
 func SeedDemo(o DemoOptions) Seed {
 	if o.Servers <= 0 {
 		o.Servers = 3
