@@ -60,7 +60,7 @@ func (o Options) badgerOptions() (badger.Options, error) {
 	bo := badger.DefaultOptions(dir).
 		WithInMemory(o.InMemory).
 		WithSyncWrites(o.SyncWrites && !o.InMemory).
-		WithLogger(badgerLogger{logger.Named("badger").Sugar()}).
+		WithLogger(badgerLogger{logger.Sugar()}).
 		WithMemTableSize(memTableSize).
 		WithNumMemtables(numMemtables).
 		WithNumLevelZeroTables(numLevelZeroTables).

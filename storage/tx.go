@@ -135,11 +135,20 @@ func (tx *Tx) exists(key []byte) (bool, error) {
 
 // putJSON stores v as JSON at key.
 func (tx *Tx) putJSON(key []byte, v any) error {
-	b, err := json.Marshal(v)
+	b, err := jsonMarshal(key, v)
 	if err != nil {
-		return fmt.Errorf("encoding %s: %w", key, err)
+		return err
 	}
 	return tx.set(badger.NewEntry(key, b))
+}
+
+// jsonMarshal encodes the value of key.
+func jsonMarshal(key []byte, v any) ([]byte, error) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return nil, fmt.Errorf("encoding %s: %w", key, err)
+	}
+	return b, nil
 }
 
 // set writes an entry.
