@@ -229,8 +229,7 @@ func (f *Fake) addServerLocked(s Server) *serverState {
 		s.MachineID = hex.EncodeToString(sum[:])
 	}
 	if s.ID == 0 {
-		f.nextServer++
-		s.ID = f.nextServer
+		s.ID = f.newServerIDLocked()
 	}
 	if s.Version == "" {
 		s.Version = "1.41.3.9314-a0bfb8370"
@@ -248,8 +247,7 @@ func (f *Fake) addServerLocked(s Server) *serverState {
 	s.Libraries = slices.Clone(s.Libraries)
 	for i := range s.Libraries {
 		if s.Libraries[i].SectionID == 0 {
-			f.nextSection += 3
-			s.Libraries[i].SectionID = f.nextSection
+			s.Libraries[i].SectionID = f.newSectionIDLocked(s.Libraries)
 		}
 		if s.Libraries[i].Key == "" {
 			s.Libraries[i].Key = fmt.Sprint(i + 1)
@@ -501,8 +499,7 @@ func (f *Fake) addSeedShareLocked(sh Share) {
 	}
 	sh.LibraryKeys = nil
 	if sh.ID == 0 {
-		f.nextShare++
-		sh.ID = f.nextShare
+		sh.ID = f.newShareIDLocked()
 	}
 	if sh.AccessToken == "" {
 		sh.AccessToken = fmt.Sprintf("share-token-%d", sh.ID)
@@ -680,4 +677,42 @@ func cmpInt(a, b int64) int {
 		return 1
 	}
 	return 0
+}
+
+// newShareIDLocked returns an unused share id.
+func (f *Fake) newShareIDLocked() int64 {
+	for {
+		f.nextShare++
+		if f.shares[f.nextShare] == nil {
+			return f.nextShare
+		}
+	}
+}
+
+// newSectionIDLocked returns a global section id that neither a server nor
+// pending (the libraries of the server being added) uses.
+func (f *Fake) newSectionIDLocked(pending []Library) int64 {
+	inUse := func(id int64, libs []Library) bool {
+		return slices.ContainsFunc(libs, func(l Library) bool { return l.SectionID == id })
+	}
+	for {
+		f.nextSection += 3
+		used := inUse(f.nextSection, pending)
+		for _, s := range f.servers {
+			used = used || inUse(f.nextSection, s.Libraries)
+		}
+		if !used {
+			return f.nextSection
+		}
+	}
+}
+
+// newServerIDLocked returns an unused plex.tv server id.
+func (f *Fake) newServerIDLocked() int64 {
+	for {
+		f.nextServer++
+		if !slices.ContainsFunc(f.servers, func(x *serverState) bool { return x.ID == f.nextServer }) {
+			return f.nextServer
+		}
+	}
 }

@@ -73,9 +73,14 @@ func (n *node) writeXML(b *bytes.Buffer, depth int) {
 	}
 }
 
+// xmlEscape escapes like Plex: &, <, >, " and line breaks; an apostrophe
+// stays literal ("You're already sharing…").
 func xmlEscape(b *bytes.Buffer, s string) {
-	_ = xml.EscapeText(b, []byte(s)) // writing to a bytes.Buffer cannot fail
+	b.WriteString(xmlReplacer.Replace(s))
 }
+
+var xmlReplacer = strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;", `"`, "&quot;",
+	"\n", "&#xA;", "\r", "&#xD;", "\t", "&#x9;")
 
 func xmlValue(v any) string {
 	switch x := v.(type) {

@@ -131,8 +131,7 @@ func (f *Fake) createShareLocked(req inviteRequest) (*Share, error) {
 	if sh.AllLibraries {
 		sh.SectionIDs = nil
 	}
-	f.nextShare++
-	sh.ID = f.nextShare
+	sh.ID = f.newShareIDLocked()
 	sh.AccessToken = fmt.Sprintf("share-token-%d", sh.ID)
 	f.shares[sh.ID] = sh
 	return sh, nil
