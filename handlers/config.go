@@ -1,0 +1,121 @@
+package handlers
+
+import (
+	"context"
+	"fmt"
+	"net/url"
+	"regexp"
+	"strings"
+
+	"go.uber.org/zap"
+)
+
+// Handler modes: what one mounted handler serves.
+const (
+	// ModeAdmin serves the admin UI and the REST API.
+	ModeAdmin = "admin"
+	// ModeInvite serves the public invite pages.
+	ModeInvite = "invite"
+)
+
+// DefaultAppName is shown in titles when Config.AppName is empty.
+const DefaultAppName = "Plex Manager"
+
+// Config says how one mounted handler behaves.
+type Config struct {
+	// Mode is ModeAdmin or ModeInvite.
+	Mode string
+	// BasePath is "" or a path such as "/manage" (no trailing slash). The handler sees full
+	// request paths and every URL the UI emits is prefixed with it.
+	BasePath string
+	// AppName is shown in titles; DefaultAppName when empty.
+	AppName string
+	// PublicURL is an absolute http(s) URL or "". Cookies get Secure when it is https.
+	PublicURL string
+	// AuthOrigins are extra origins allowed as form-action targets (the Plex auth app, Discord),
+	// e.g. "https://app.plex.tv": the invite join POST answers with a redirect there, and browsers
+	// enforce form-action on redirects.
+	AuthOrigins []string
+}
+
+// HealthReport is what Deps.Health returns: Status "ok" means healthy; Checks names each
+// component's state ("store": "ok", "plex": "unreachable").
+type HealthReport struct {
+	Status string            `json:"status"`
+	Checks map[string]string `json:"checks,omitempty"`
+}
+
+// HealthOK is the HealthReport.Status of a healthy instance.
+const HealthOK = "ok"
+
+// Deps carries what the handler needs from the rest of the program. Fields are small interfaces
+// or functions declared in this package, never concrete Caddy types.
+type Deps struct {
+	// Logger receives the handler's logs; nil means no logging.
+	Logger *zap.Logger
+	// Health reports the instance's health for GET {base}/healthz; nil reports "ok" for the
+	// handler itself.
+	Health func(ctx context.Context) HealthReport
+	// Version is shown in the admin UI footer.
+	Version string
+}
+
+// basePathPattern allows plain path segments only: no empty or dot segments, and none of the
+// characters ServeMux patterns or URLs treat specially ("{", "}", "%", "?", "#", spaces).
+var basePathPattern = regexp.MustCompile(`^(/[A-Za-z0-9_~-][A-Za-z0-9._~-]*)*$`)
+
+// validate checks cfg and fills defaults, returning the normalised copy.
+func (cfg Config) validate() (Config, error) {
+	switch cfg.Mode {
+	case ModeAdmin, ModeInvite:
+	default:
+		return cfg, fmt.Errorf("mode %q: want %q or %q", cfg.Mode, ModeAdmin, ModeInvite)
+	}
+	if !basePathPattern.MatchString(cfg.BasePath) {
+		return cfg, fmt.Errorf("base path %q: want \"\" or /segment[/segment…] without a trailing slash", cfg.BasePath)
+	}
+	cfg.AppName = strings.TrimSpace(cfg.AppName)
+	if cfg.AppName == "" {
+		cfg.AppName = DefaultAppName
+	}
+	if cfg.PublicURL != "" {
+		u, err := url.Parse(cfg.PublicURL)
+		if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+			return cfg, fmt.Errorf("public URL %q: want an absolute http or https URL", cfg.PublicURL)
+		}
+	}
+	origins := make([]string, 0, len(cfg.AuthOrigins))
+	for _, o := range cfg.AuthOrigins {
+		norm, err := normalizeOrigin(o)
+		if err != nil {
+			return cfg, fmt.Errorf("auth origin %q: %w", o, err)
+		}
+		origins = append(origins, norm)
+	}
+	cfg.AuthOrigins = origins
+	return cfg, nil
+}
+
+// normalizeOrigin accepts scheme://host[:port] with an http(s) scheme and nothing else, so an
+// origin can never smuggle another directive into the Content-Security-Policy.
+func normalizeOrigin(o string) (string, error) {
+	u, err := url.Parse(o)
+	if err != nil {
+		return "", fmt.Errorf("parsing: %w", err)
+	}
+	if u.Scheme != "https" && u.Scheme != "http" {
+		return "", fmt.Errorf("want an http or https origin")
+	}
+	if u.Host == "" || u.User != nil || (u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.Fragment != "" || u.Opaque != "" {
+		return "", fmt.Errorf("want scheme://host[:port] only")
+	}
+	if strings.ContainsAny(u.Host, " ;,'\"*\\") {
+		return "", fmt.Errorf("host contains characters not allowed in an origin")
+	}
+	return u.Scheme + "://" + strings.ToLower(u.Host), nil
+}
+
+// secureCookies reports whether cookies must carry the Secure attribute.
+func (cfg Config) secureCookies() bool {
+	return strings.HasPrefix(strings.ToLower(cfg.PublicURL), "https://")
+}
