@@ -55,3 +55,30 @@ func tp(t time.Time) *time.Time {
 
 // base is a fixed reference time for tests.
 var base = time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC)
+
+// keysUnder lists every key under prefix (without the "v1/" layout prefix stripped).
+func keysUnder(t testing.TB, s *Store, prefix string) []string {
+	t.Helper()
+	var keys []string
+	err := s.View(func(tx *Tx) error {
+		ks, err := tx.scanKeys([]byte(prefix), 0)
+		for _, k := range ks {
+			keys = append(keys, string(k))
+		}
+		return err
+	})
+	mustNil(t, err, "scanning "+prefix)
+	return keys
+}
+
+// sampleUser returns a valid active friend.
+func sampleUser(id int64, username string) User {
+	return User{
+		ID: id, Username: username, Email: username + "@example.com", Title: username,
+		Kind: KindFriend, Status: StatusActive, CreatedAt: base,
+		Shares: map[string]Share{"srv1": {Libraries: []string{"1", "2"}}},
+	}
+}
+
+// errorsIsNotFound reports whether err wraps ErrNotFound.
+func errorsIsNotFound(err error) bool { return errors.Is(err, ErrNotFound) }

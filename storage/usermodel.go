@@ -52,9 +52,11 @@ func userSortByName(name string) (userSort, bool) {
 type userEntry struct {
 	u User
 	// hay is the lower-cased username, email, title and notes, separated by NULs, for substring search.
-	hay      string
-	username string // lower-cased
-	title    string // lower-cased
+	hay string
+	// username and title are the lower-cased sort keys; each falls back to the other, then to the
+	// email, so managed users (no username) and pending invitees (email only) sort by what is shown.
+	username string
+	title    string
 	expires  int64  // Unix ns; no expiry sorts last
 	activity int64  // Unix ns; never active sorts first
 	created  int64  // Unix ns
@@ -64,13 +66,13 @@ type userEntry struct {
 func newUserEntry(u User) *userEntry {
 	e := &userEntry{
 		u:        u,
-		username: strings.ToLower(u.Username),
-		title:    strings.ToLower(u.Title),
+		username: strings.ToLower(cmp.Or(u.Username, u.Title, u.Email)),
+		title:    strings.ToLower(cmp.Or(u.Title, u.Username, u.Email)),
 		expires:  math.MaxInt64,
 		activity: math.MinInt64,
 		created:  unixNanoClamped(u.CreatedAt),
 	}
-	e.hay = e.username + "\x00" + strings.ToLower(u.Email) + "\x00" + e.title + "\x00" + strings.ToLower(u.Notes)
+	e.hay = strings.ToLower(u.Username + "\x00" + u.Email + "\x00" + u.Title + "\x00" + u.Notes)
 	if u.ExpiresAt != nil {
 		e.expires = unixNanoClamped(*u.ExpiresAt)
 	}

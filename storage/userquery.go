@@ -25,7 +25,9 @@ type UserQuery struct {
 	// it requires ServerID.
 	Library string
 	// Sort is username (default), title, status, expires_at, last_activity_at or created_at; ties
-	// order by username, then id. Desc reverses the order.
+	// order by username, then id. A user without a username sorts by title, then email (and a user
+	// without a title by username, then email). Users without an expiry sort after every date, users
+	// never seen active before every date. Desc reverses the whole order.
 	Sort string
 	Desc bool
 	// Page counts from 1 (default 1); PerPage defaults to DefaultPerPage and is capped at MaxPerPage.
