@@ -57,9 +57,9 @@ type userEntry struct {
 	// email, so managed users (no username) and pending invitees (email only) sort by what is shown.
 	username string
 	title    string
-	expires  int64  // Unix ns; no expiry sorts last
-	activity int64  // Unix ns; never active sorts first
-	created  int64  // Unix ns
+	expires  int64 // Unix ns; no expiry sorts last
+	activity int64 // Unix ns; never active sorts first
+	created  int64 // Unix ns
 }
 
 // newUserEntry builds the entry of u (which the entry then owns).
