@@ -132,3 +132,5 @@ func newFake(t *testing.T, opts Options) *Fake {
 	}
 	return NewServer(t, opts)
 }
+
+func stringsReader(s string) io.Reader { return strings.NewReader(s) }

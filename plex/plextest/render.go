@@ -6,6 +6,7 @@ import (
 	"encoding/xml"
 	"fmt"
 	"net/http"
+	"strconv"
 	"strings"
 )
 
@@ -93,6 +94,8 @@ func xmlValue(v any) string {
 		return "0"
 	case string:
 		return x
+	case float64:
+		return strconv.FormatFloat(x, 'f', -1, 64)
 	default:
 		return fmt.Sprint(x)
 	}

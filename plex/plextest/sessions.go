@@ -103,7 +103,7 @@ func (f *Fake) sessionNodeLocked(s *serverState, x Session, n int) *node {
 		item.add(media.add(part))
 		if x.Transcode {
 			transcode = el("TranscodeSession", a("key", "/transcode/sessions/"+x.ID), a("throttled", false),
-				a("complete", false), a("progress", 12.5), a("speed", 1.8), a("duration", x.Duration),
+				a("complete", false), a("progress", 12.5), a("speed", 1.8), a("size", -22), a("duration", x.Duration),
 				a("remaining", 120), a("context", "streaming"), a("protocol", "dash"), a("container", "mp4"),
 				a("videoDecision", videoDecision), a("audioDecision", audioDecision), a("subtitleDecision", ""),
 				a("sourceVideoCodec", srcCodec), a("sourceAudioCodec", "aac"), a("videoCodec", outCodec),
