@@ -30,6 +30,13 @@
 // Every method of Fake is safe for concurrent use. Nothing is shared between
 // two Fake values.
 //
+// Choices where docs/plex-api.md is silent or UNCONFIRMED (each is also
+// noted at its handler): invites to friends start pending and are accepted
+// with the invitee's token, invites to Home members and managed users are
+// accepted at once; a v1 invite with no libraries is refused and a v1 update
+// with an empty list removes the share; accepting with an unverified email
+// answers 403 code 1029.
+//
 // Clock: all times, including the PIN poll interval and PIN expiry, come
 // from Options.Now; with a frozen clock a second poll of the same PIN always
 // looks too fast.

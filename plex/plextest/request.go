@@ -90,9 +90,3 @@ func requireJSON(w http.ResponseWriter, r *http.Request) bool {
 	_, _ = w.Write([]byte("fake plex.tv: this route is only modelled as JSON; send Accept: application/json\n"))
 	return false
 }
-
-func (f *Fake) isOwner(acc Account) bool {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return acc.ID == f.ownerID
-}
