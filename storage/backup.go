@@ -1,6 +1,7 @@
 package storage
 
 import (
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -14,6 +15,11 @@ import (
 
 // loadMaxPending bounds the writes in flight while Restore loads a backup.
 const loadMaxPending = 256
+
+// maxBackupFrame bounds one frame of a backup stream. Badger writes frames of at most ~100 MiB (its
+// stream batches); Load allocates whatever length a frame header claims, so a wrong or corrupt file
+// would otherwise ask for gigabytes.
+const maxBackupFrame = 256 << 20
 
 // recordKinds lists the record prefixes counted by Stats and Verify.
 func recordKinds() []string {
@@ -114,7 +120,7 @@ func Restore(dir string, r io.Reader) (err error) {
 				err = fmt.Errorf("load panicked: %v", r)
 			}
 		}()
-		return db.Load(r, loadMaxPending)
+		return db.Load(&frameReader{r: r}, loadMaxPending)
 	}()
 	s := &Store{db: db, opts: opts, logger: zap.NewNop()}
 	var st Stats
@@ -173,4 +179,44 @@ func Verify(dir string) (Stats, error) {
 		return st, fmt.Errorf("verify %q: no schema version: not a plex_manager database: %w", dir, ErrInvalid)
 	}
 	return st, nil
+}
+
+// frameReader passes a Badger backup stream through unchanged while checking its framing: each frame
+// is a little-endian uint64 length followed by that many bytes, and no length may exceed
+// maxBackupFrame.
+type frameReader struct {
+	r    io.Reader
+	hdr  [8]byte
+	hdrN int    // header bytes of the next frame read so far
+	left uint64 // payload bytes of the current frame still to pass
+}
+
+// Read implements io.Reader.
+func (f *frameReader) Read(p []byte) (int, error) {
+	if len(p) == 0 {
+		return 0, nil
+	}
+	if f.left > 0 {
+		if uint64(len(p)) > f.left {
+			p = p[:f.left]
+		}
+		n, err := f.r.Read(p)
+		f.left -= uint64(n)
+		return n, err
+	}
+	want := 8 - f.hdrN
+	if len(p) > want {
+		p = p[:want]
+	}
+	n, err := f.r.Read(p)
+	copy(f.hdr[f.hdrN:], p[:n])
+	f.hdrN += n
+	if f.hdrN == 8 {
+		f.hdrN = 0
+		f.left = binary.LittleEndian.Uint64(f.hdr[:])
+		if f.left > maxBackupFrame {
+			return 0, fmt.Errorf("not a backup: a frame claims %d bytes (limit %d)", f.left, maxBackupFrame)
+		}
+	}
+	return n, err
 }
