@@ -1,0 +1,124 @@
+package integration
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/caddyserver/caddy/v2/caddytest"
+
+	_ "github.com/caddyserver/caddy/v2/modules/standard"
+
+	_ "github.com/plex-manager/caddy-plex-manager"
+)
+
+// Ports caddytest uses.
+const (
+	adminAddr = "localhost:2999"
+	baseURL   = "http://localhost:9080"
+)
+
+// globalOptions is the preamble every test config needs: caddytest's admin port, test ports, no
+// autosave, and Caddy's own storage in a temp dir.
+func globalOptions(t testing.TB, pluginBlock string) string {
+	t.Helper()
+	return fmt.Sprintf(`{
+	skip_install_trust
+	admin %s
+	http_port 9080
+	https_port 9443
+	grace_period 1ns
+	persist_config off
+	storage file_system %s
+%s
+}
+`, adminAddr, testDir(t, "caddy-storage"), indent(pluginBlock))
+}
+
+// testDir returns a fresh directory that outlives the test. Caddy keeps the last loaded config (and its
+// open Badger store) running after a test returns, until the next test loads its own; a t.TempDir would
+// be deleted under the running store. TestMain's parent process removes the whole tree at the end.
+func testDir(t testing.TB, name string) string {
+	t.Helper()
+	root := os.Getenv("XDG_DATA_HOME")
+	if root == "" {
+		t.Fatal("XDG_DATA_HOME is not set; TestMain should have set it")
+	}
+	dir, err := os.MkdirTemp(root, strings.NewReplacer("/", "_", " ", "_").Replace(t.Name())+"-"+name+"-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+func indent(s string) string {
+	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
+	for i, l := range lines {
+		if l != "" {
+			lines[i] = "\t" + l
+		}
+	}
+	return strings.Join(lines, "\n")
+}
+
+// newTester returns a caddytest client that does not follow redirects.
+func newTester(t *testing.T) *caddytest.Tester {
+	t.Helper()
+	tc := caddytest.NewTester(t)
+	tc.Client.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	return tc
+}
+
+// load loads a Caddyfile and fails the test at once if it does not load.
+func load(t *testing.T, tc *caddytest.Tester, caddyfile string) {
+	t.Helper()
+	tc.InitServer(caddyfile, "caddyfile")
+	if t.Failed() {
+		t.FailNow()
+	}
+}
+
+// get performs a GET and returns status and body.
+func get(t *testing.T, c *http.Client, url string) (int, string, http.Header) {
+	t.Helper()
+	resp, err := c.Get(url)
+	if err != nil {
+		t.Fatalf("GET %s: %v", url, err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatalf("GET %s: reading body: %v", url, err)
+	}
+	return resp.StatusCode, string(body), resp.Header
+}
+
+// adminStatus reads the admin API's /plex_manager/status.
+type adminStatus struct {
+	Version  string `json:"version"`
+	DataDir  string `json:"data_dir"`
+	Demo     bool   `json:"demo"`
+	DemoURL  string `json:"demo_plex_url"`
+	Workers  int    `json:"workers"`
+	ClientID string `json:"client_id"`
+	Starts   int    `json:"starts"`
+}
+
+func getAdminStatus(t *testing.T) adminStatus {
+	t.Helper()
+	c := &http.Client{Timeout: 5 * time.Second}
+	code, body, _ := get(t, c, "http://"+adminAddr+"/plex_manager/status")
+	if code != http.StatusOK {
+		t.Fatalf("admin status: %d %s", code, body)
+	}
+	var s adminStatus
+	if err := json.Unmarshal([]byte(body), &s); err != nil {
+		t.Fatalf("admin status: %v: %s", err, body)
+	}
+	return s
+}
