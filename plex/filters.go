@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/url"
 	"strings"
+	"unicode/utf8"
 )
 
 // Filters are a share's restriction filters in Plex's own syntax, one string
@@ -97,23 +98,24 @@ func ParseFilter(s string) (Filter, error) {
 	return f, nil
 }
 
-// splitFilterValues splits on "%2C" (any case) and ",".
+// splitFilterValues splits on "%2C" (any case) and ",". It scans bytes
+// rather than upper-casing the string, whose length may change on invalid
+// UTF-8.
 func splitFilterValues(raw string) []string {
 	var out []string
-	for {
-		i := strings.Index(strings.ToUpper(raw), "%2C")
-		if i < 0 {
-			break
+	start := 0
+	for i := 0; i < len(raw); i++ {
+		switch {
+		case raw[i] == ',':
+			out = append(out, raw[start:i])
+			start = i + 1
+		case raw[i] == '%' && i+2 < len(raw) && raw[i+1] == '2' && (raw[i+2] == 'C' || raw[i+2] == 'c'):
+			out = append(out, raw[start:i])
+			start = i + 3
+			i += 2
 		}
-		out = append(out, raw[:i])
-		raw = raw[i+3:]
 	}
-	out = append(out, raw)
-	var res []string
-	for _, p := range out {
-		res = append(res, strings.Split(p, ",")...)
-	}
-	return res
+	return append(out, raw[start:])
 }
 
 // slot returns the list a key fills, or nil for an unknown key.
@@ -135,6 +137,9 @@ func (f *Filter) slot(key string) *[]string {
 func checkFilterValue(v string) error {
 	if v == "" {
 		return fmt.Errorf("empty value")
+	}
+	if !utf8.ValidString(v) {
+		return fmt.Errorf("value is not valid UTF-8")
 	}
 	if len(v) > maxFilterValue {
 		return fmt.Errorf("value %q is longer than %d bytes", truncate(v, 40), maxFilterValue)
