@@ -11,31 +11,43 @@ import (
 // Account is the plex.tv account a token belongs to (GET /api/v2/user).
 type Account struct {
 	// ID is the plex.tv user id.
-	ID       int64
-	UUID     string
+	ID int64
+	// UUID is the account's short hexadecimal uuid.
+	UUID string
+	// Username is the login name (empty for managed users).
 	Username string
-	Email    string
-	Title    string
+	// Email is the account's address (empty for managed users).
+	Email string
+	// Title is the display name.
+	Title string
 	// FriendlyName is the display name the user chose, possibly empty.
 	FriendlyName string
 	// Thumb is the avatar URL on plex.tv.
 	Thumb string
 	// Home is true when the account is in a Plex Home; HomeAdmin when it
 	// administers it.
-	Home      bool
+	Home bool
+	// HomeAdmin marks the administrator of the Home (the owner).
 	HomeAdmin bool
 	// HomeSize and MaxHomeSize count Home members (read the limit here
 	// rather than hard-coding 15).
-	HomeSize    int
+	HomeSize int
+	// MaxHomeSize is plex.tv's limit for the Home.
 	MaxHomeSize int
-	Guest       bool
+	// Guest marks the Home guest account.
+	Guest bool
 	// Restricted marks a managed (Home) user.
 	Restricted bool
 	// Protected means the account has a Home PIN.
-	Protected  bool
-	TwoFactor  bool
-	JoinedAt   time.Time
-	PlexPass   bool
+	Protected bool
+	// TwoFactor is true when two-factor sign-in is on.
+	TwoFactor bool
+	// JoinedAt is when the account was created.
+	JoinedAt time.Time
+	// PlexPass is true while the subscription is active.
+	PlexPass bool
+	// PassStatus and PassPlan describe the subscription ("Active",
+	// "lifetime").
 	PassStatus string
 	PassPlan   string
 	// Features are the subscription's feature ids.

@@ -79,6 +79,7 @@ func sanitizedDecodeError(err error) error {
 // decodeError is a decoding failure with a bounded message.
 type decodeError string
 
+// Error returns the message.
 func (e decodeError) Error() string { return string(e) }
 
 // errorBody covers every error shape plex.tv and PMS are known to send.

@@ -12,9 +12,12 @@ import (
 // "contentRating=G%2CPG|label!=adult". Empty strings mean no restriction.
 // Build them with Filter.String and check them with Validate.
 type Filters struct {
-	Movies     string
+	// Movies is filterMovies.
+	Movies string
+	// Television is filterTelevision.
 	Television string
-	Music      string
+	// Music is filterMusic (labels only).
+	Music string
 }
 
 // IsZero reports whether no filter is set.

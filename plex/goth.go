@@ -153,14 +153,20 @@ func (p *Provider) FetchUserContext(ctx context.Context, session goth.Session) (
 // FetchUser. After Authorize it contains the account token: store it
 // server side only (never in a cookie), with a short lifetime.
 type AuthSession struct {
-	PINID     int64     `json:"pin_id"`
-	Code      string    `json:"code"`
-	ClientID  string    `json:"client_id,omitempty"`
-	State     string    `json:"state"`
-	AuthURL   string    `json:"auth_url"`
+	// PINID and Code identify the PIN.
+	PINID int64  `json:"pin_id"`
+	Code  string `json:"code"`
+	// ClientID is the client identifier the PIN was created with.
+	ClientID string `json:"client_id,omitempty"`
+	// State is the OAuth state carried in the forward URL.
+	State string `json:"state"`
+	// AuthURL is where to send the browser.
+	AuthURL string `json:"auth_url"`
+	// CreatedAt and ExpiresAt bound the PIN's life (plex.tv's clock).
 	CreatedAt time.Time `json:"created_at,omitzero"`
 	ExpiresAt time.Time `json:"expires_at,omitzero"`
-	Token     string    `json:"token,omitempty"`
+	// Token is the account token, set by Authorize. It is a secret.
+	Token string `json:"token,omitempty"`
 }
 
 // GetAuthURL returns the auth app URL to send the browser to.

@@ -17,6 +17,7 @@ type HistoryQuery struct {
 	// Since (inclusive) and Until (exclusive) bound viewedAt; zero means
 	// unbounded.
 	Since time.Time
+	// Until is the exclusive upper bound of viewedAt.
 	Until time.Time
 	// LibraryKey is the server's library key; empty means every library.
 	LibraryKey string
@@ -30,21 +31,30 @@ type HistoryQuery struct {
 // HistoryItem is one play in the history, newest first.
 type HistoryItem struct {
 	// HistoryKey is the entry's path (/status/sessions/history/<id>).
-	HistoryKey       string
-	RatingKey        string
-	Key              string
-	LibraryKey       string
+	HistoryKey string
+	// RatingKey and Key identify the item on the server.
+	RatingKey string
+	Key       string
+	// LibraryKey is the server's library key.
+	LibraryKey string
+	// Title, GrandparentTitle (the show) and ParentTitle (the season)
+	// name the item.
 	Title            string
 	GrandparentTitle string
 	ParentTitle      string
-	Type             string
-	Thumb            string
-	Index            int
-	ParentIndex      int
-	ViewedAt         time.Time
+	// Type is movie, episode, track...
+	Type string
+	// Thumb is the artwork path (see Server.Thumb).
+	Thumb string
+	// Index and ParentIndex are the episode and season numbers.
+	Index       int
+	ParentIndex int
+	// ViewedAt is when it was watched.
+	ViewedAt time.Time
 	// AccountID is the server account id (1 = owner).
 	AccountID int64
-	DeviceID  int64
+	// DeviceID is the PMS device id of the player.
+	DeviceID int64
 }
 
 type historyContainer struct {

@@ -20,6 +20,7 @@ type PIN struct {
 	ClientID string
 	// CreatedAt and ExpiresAt bound the PIN's life (zero when unknown).
 	CreatedAt time.Time
+	// ExpiresAt is when plex.tv forgets the PIN.
 	ExpiresAt time.Time
 	// AuthToken is the signed-in account's token once the PIN is claimed,
 	// empty before.

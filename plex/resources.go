@@ -14,31 +14,45 @@ import (
 type Resource struct {
 	// MachineID is the server's machineIdentifier (the resource's
 	// clientIdentifier).
-	MachineID       string
-	Name            string
-	ProductVersion  string
+	MachineID string
+	// Name is the server's friendly name.
+	Name string
+	// ProductVersion is the PMS version.
+	ProductVersion string
+	// Platform and PlatformVersion describe the host.
 	Platform        string
 	PlatformVersion string
 	// AccessToken is the token to use with this server. It is a secret.
-	AccessToken   string
+	AccessToken string
+	// PublicAddress is the server's public IP address.
 	PublicAddress string
-	Owned         bool
-	Presence      bool
+	// Owned is true for the account's own servers (always, in this list).
+	Owned bool
+	// Presence is true when the server is online for plex.tv.
+	Presence bool
+	// HTTPSRequired is true when the server refuses plain HTTP.
 	HTTPSRequired bool
-	LastSeenAt    time.Time
+	// LastSeenAt is when plex.tv last heard from the server.
+	LastSeenAt time.Time
 	// Connections are ordered: local first, then remote, relay last.
 	Connections []Connection
 }
 
 // Connection is one way to reach a server.
 type Connection struct {
+	// Protocol is http or https.
 	Protocol string
-	Address  string
-	Port     int
-	URI      string
-	Local    bool
-	Relay    bool
-	IPv6     bool
+	// Address and Port are the host and port.
+	Address string
+	Port    int
+	// URI is the base URL to use (often a plex.direct name).
+	URI string
+	// Local marks a LAN address.
+	Local bool
+	// Relay marks plex.tv's bandwidth-limited relay.
+	Relay bool
+	// IPv6 marks an IPv6 address.
+	IPv6 bool
 }
 
 type resourceJSON struct {

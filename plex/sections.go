@@ -16,7 +16,8 @@ type Section struct {
 	ID int64
 	// Key is the server's own library key (PMS /library/sections
 	// Directory@key).
-	Key   string
+	Key string
+	// Title is the library's name.
 	Title string
 	// Type is movie, show, artist or photo.
 	Type string

@@ -85,9 +85,12 @@ func decodeContainer(body []byte, container any) error {
 
 // Identity is what a server says about itself without a token.
 type Identity struct {
+	// MachineID is the server's machineIdentifier.
 	MachineID string
-	Version   string
-	Claimed   bool
+	// Version is the PMS version.
+	Version string
+	// Claimed is true once the server is linked to a plex.tv account.
+	Claimed bool
 }
 
 type identityContainer struct {
@@ -118,20 +121,27 @@ func (s *Server) Identity(ctx context.Context) (Identity, error) {
 
 // ServerInfo is the root document of a server.
 type ServerInfo struct {
-	Name            string
-	MachineID       string
-	Version         string
+	// Name is the server's friendly name.
+	Name string
+	// MachineID is the server's machineIdentifier.
+	MachineID string
+	// Version is the PMS version.
+	Version string
+	// Platform and PlatformVersion describe the host.
 	Platform        string
 	PlatformVersion string
-	MyPlexUsername  string
+	// MyPlexUsername is the plex.tv account the server is signed in with.
+	MyPlexUsername string
 	// MyPlexSubscription is the server's own report of Plex Pass.
 	MyPlexSubscription bool
 	// Features are the owner's features (ownerFeatures).
 	Features []string
 	// PlexPass is true when the owner has Plex Pass (myPlexSubscription, or
 	// a Plex Pass marker among the owner's features).
-	PlexPass                      bool
-	AllowSharing                  bool
+	PlexPass bool
+	// AllowSharing is true when the server may be shared.
+	AllowSharing bool
+	// TranscoderActiveVideoSessions counts running video transcodes.
 	TranscoderActiveVideoSessions int
 }
 
@@ -190,15 +200,22 @@ func hasPassFeature(features []string) bool {
 // Library is one library section of a server.
 type Library struct {
 	// Key is the server's library key (what plex.tv calls Section@key).
-	Key       string
-	Type      string
-	Title     string
-	UUID      string
-	Agent     string
-	Scanner   string
-	Language  string
-	Hidden    bool
+	Key string
+	// Type is movie, show, artist or photo.
+	Type string
+	// Title is the library's name.
+	Title string
+	// UUID is the library's uuid on the server.
+	UUID string
+	// Agent, Scanner and Language are the metadata settings.
+	Agent    string
+	Scanner  string
+	Language string
+	// Hidden is true for libraries hidden from home screens.
+	Hidden bool
+	// Locations are the folders of the library.
 	Locations []string
+	// UpdatedAt and ScannedAt are the last change and scan.
 	UpdatedAt time.Time
 	ScannedAt time.Time
 }
@@ -268,8 +285,11 @@ func (s *Server) Libraries(ctx context.Context) ([]Library, error) {
 // ServerAccount is a server-local account. ID 1 is the owner; other ids are
 // plex.tv user ids (quirk 2); 0 is the unnamed local account.
 type ServerAccount struct {
-	ID    int64
-	Name  string
+	// ID is the server account id.
+	ID int64
+	// Name is the account's name on the server.
+	Name string
+	// Thumb is the avatar URL.
 	Thumb string
 }
 

@@ -17,26 +17,37 @@ type Session struct {
 	// Key is the sessionKey (not usable to terminate).
 	Key string
 	// Type is movie, episode, track, photo or clip.
-	Type             string
-	RatingKey        string
+	Type string
+	// RatingKey identifies the item on the server.
+	RatingKey string
+	// Title, GrandparentTitle (the show or artist) and ParentTitle (the
+	// season or album) name the item.
 	Title            string
 	GrandparentTitle string
 	ParentTitle      string
-	Index            int
-	ParentIndex      int
-	Year             int
-	Thumb            string
+	// Index and ParentIndex are the episode and season numbers.
+	Index       int
+	ParentIndex int
+	// Year is the release year.
+	Year int
+	// Thumb is the artwork path (see Server.Thumb).
+	Thumb string
 	// LibraryKey is the server's library key of the item.
 	LibraryKey string
+	// Duration is the item's length and ViewOffset the position.
 	Duration   time.Duration
 	ViewOffset time.Duration
-	Live       bool
-	User       SessionUser
-	Player     Player
+	// Live is true for Live TV.
+	Live bool
+	// User is who watches.
+	User SessionUser
+	// Player is the device.
+	Player Player
 	// Bandwidth is in kbit/s; Location is "lan" or "wan".
 	Bandwidth int
 	Location  string
-	Media     SessionMedia
+	// Media describes the stream's media.
+	Media SessionMedia
 	// Transcode is nil when the stream is not transcoded.
 	Transcode *Transcode
 }
@@ -50,28 +61,41 @@ func (s Session) Transcoding() bool {
 // SessionUser is who is watching. ID is the server account id: 1 for the
 // owner, the plex.tv user id for everyone else (quirk 2).
 type SessionUser struct {
-	ID    int64
+	// ID is the server account id.
+	ID int64
+	// Title is the user's name.
 	Title string
+	// Thumb is the avatar URL.
 	Thumb string
 }
 
 // Player is the device playing the stream.
 type Player struct {
-	Title           string
-	Product         string
+	// Title is the player's name ("Living Room TV").
+	Title string
+	// Product is the app ("Plex Web", "Plex for Roku").
+	Product string
+	// Platform and PlatformVersion describe the device's system.
 	Platform        string
 	PlatformVersion string
-	Device          string
-	Version         string
-	MachineID       string
+	// Device is the device kind.
+	Device string
+	// Version is the app version.
+	Version string
+	// MachineID is the player's client identifier.
+	MachineID string
 	// Address is the player's address with any "::ffff:" prefix removed.
-	Address       string
+	Address string
+	// PublicAddress is the player's public address, prefix removed too.
 	PublicAddress string
 	// State is playing, paused or buffering.
-	State   string
-	Local   bool
+	State string
+	// Local is true on the server's LAN.
+	Local bool
+	// Relayed is true through plex.tv's relay.
 	Relayed bool
-	Secure  bool
+	// Secure is true over TLS.
+	Secure bool
 }
 
 // SessionMedia describes the media being played (the selected Media
@@ -80,9 +104,11 @@ type SessionMedia struct {
 	// Resolution is the video resolution: "4k", "1080", "720", "sd"…
 	Resolution string
 	// Bitrate is in kbit/s.
-	Bitrate    int
-	Width      int
-	Height     int
+	Bitrate int
+	// Width and Height are in pixels.
+	Width  int
+	Height int
+	// Container, VideoCodec and AudioCodec name the formats.
 	Container  string
 	VideoCodec string
 	AudioCodec string
@@ -92,24 +118,35 @@ type SessionMedia struct {
 
 // Transcode describes a transcode session.
 type Transcode struct {
+	// VideoDecision, AudioDecision and SubtitleDecision are transcode,
+	// copy or direct play.
 	VideoDecision    string
 	AudioDecision    string
 	SubtitleDecision string
-	Speed            float64
-	Progress         float64
-	Throttled        bool
-	Complete         bool
+	// Speed is the transcode speed relative to playback.
+	Speed float64
+	// Progress is the share transcoded so far, in percent.
+	Progress float64
+	// Throttled is true when the transcoder is ahead and waits.
+	Throttled bool
+	// Complete is true when the transcode is finished.
+	Complete bool
+	// SourceVideoCodec and SourceAudioCodec are the input codecs.
 	SourceVideoCodec string
 	SourceAudioCodec string
-	VideoCodec       string
-	AudioCodec       string
-	Container        string
-	Protocol         string
+	// VideoCodec, AudioCodec and Container are the output formats.
+	VideoCodec string
+	AudioCodec string
+	Container  string
+	// Protocol is the streaming protocol (dash, hls, http).
+	Protocol string
 	// HWRequested is true when hardware transcoding was asked for;
 	// HWDecoding and HWEncoding name the hardware used (empty when none).
-	HWRequested    bool
-	HWDecoding     string
-	HWEncoding     string
+	HWRequested bool
+	HWDecoding  string
+	HWEncoding  string
+	// HWFullPipeline is true when decoding and encoding both run on
+	// hardware.
 	HWFullPipeline bool
 }
 

@@ -12,10 +12,13 @@ import (
 // ShareSettings are a share's permissions and restriction filters.
 type ShareSettings struct {
 	// AllowSync allows downloads.
-	AllowSync         bool
+	AllowSync bool
+	// AllowCameraUpload allows uploading photos to the server.
 	AllowCameraUpload bool
-	AllowChannels     bool
-	Filters           Filters
+	// AllowChannels allows channels (plugins).
+	AllowChannels bool
+	// Filters are the restriction filters.
+	Filters Filters
 }
 
 // ShareRequest describes a new share of one server.
@@ -24,7 +27,8 @@ type ShareRequest struct {
 	MachineID string
 	// Invitee is an email address or Plex username; or set InviteeID (a
 	// plex.tv user id, required for managed users). Exactly one is needed.
-	Invitee   string
+	Invitee string
+	// InviteeID is the invitee's plex.tv user id.
 	InviteeID int64
 	// SectionIDs are plex.tv's global section ids (see SectionList.IDs);
 	// never server library keys. An empty list is refused unless ShareAll
@@ -33,21 +37,27 @@ type ShareRequest struct {
 	// ShareAll shares every library, including libraries added later. It
 	// excludes SectionIDs.
 	ShareAll bool
+	// Settings are the share's permissions and filters.
 	Settings ShareSettings
 }
 
 // ShareResult is what plex.tv reports about a created share.
 type ShareResult struct {
 	// ShareID is the new share's id (0 when the legacy route did not say).
-	ShareID   int64
+	ShareID int64
+	// MachineID is the shared server.
 	MachineID string
 	// InviteeID is the invitee's plex.tv id when known.
 	InviteeID int64
-	Email     string
+	// Email is the address the invitation went to, when known.
+	Email string
 	// Pending is true until the invitee accepts.
-	Pending      bool
-	SectionIDs   []int64
-	LibraryKeys  []string
+	Pending bool
+	// SectionIDs and LibraryKeys are the shared libraries as plex.tv
+	// reported them (or as requested when it did not say).
+	SectionIDs  []int64
+	LibraryKeys []string
+	// AllLibraries means every library, including future ones.
 	AllLibraries bool
 	// Legacy is true when plex.tv refused the v2 route and the v1 route was
 	// used instead.

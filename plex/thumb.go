@@ -10,7 +10,9 @@ import (
 
 // Image is artwork fetched from a server.
 type Image struct {
-	Data        []byte
+	// Data is the image body.
+	Data []byte
+	// ContentType is its media type ("image/jpeg").
 	ContentType string
 }
 
@@ -70,7 +72,7 @@ func allDigits(s string, max int) bool {
 // ErrInvalidArgument before any call, so the proxy cannot be used to reach
 // other routes with the server token. The answer must be an image.
 func (s *Server) Thumb(ctx context.Context, path string) (Image, error) {
-	const route = "/library/…/{artwork}"
+	const route = "/library/{artwork}"
 	r, err := s.call(http.MethodGet, route, path, true)
 	if err != nil {
 		return Image{}, err

@@ -1,6 +1,7 @@
 package plex
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -130,7 +131,7 @@ func (c *Client) attempt(ctx context.Context, r *call) (resp *response, err erro
 	}
 	var body io.Reader
 	if r.body != nil {
-		body = strings.NewReader(string(r.body))
+		body = bytes.NewReader(r.body)
 	}
 	req, rerr := http.NewRequestWithContext(actx, r.method, target, body)
 	if rerr != nil {

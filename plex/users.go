@@ -17,17 +17,22 @@ type User struct {
 	// ID is the plex.tv user id (also the server account id, quirk 2). It
 	// is 0 for an invitation sent to an email address that has no Plex
 	// account yet; Email identifies those.
-	ID       int64
-	UUID     string
+	ID int64
+	// UUID is the account's uuid, when a list gave it.
+	UUID string
+	// Username and Email are empty for managed users.
 	Username string
 	Email    string
-	Title    string
-	Thumb    string
+	// Title is the display name.
+	Title string
+	// Thumb is the avatar URL.
+	Thumb string
 	// Home marks a Plex Home member; Managed a managed (restricted) user,
 	// who has no username or email; Guest the Home guest account.
-	Home      bool
-	Managed   bool
-	Guest     bool
+	Home    bool
+	Managed bool
+	Guest   bool
+	// Protected means the account has a Home PIN.
 	Protected bool
 	// Shares holds the user's share of each server, by machine id.
 	Shares map[string]UserShare
@@ -45,35 +50,49 @@ type UserShare struct {
 	// AllLibraries means every library, including future ones.
 	AllLibraries bool
 	// Pending means the invitation is not accepted yet.
-	Pending           bool
+	Pending bool
+	// AllowSync, AllowCameraUpload and AllowChannels are the share's
+	// permissions.
 	AllowSync         bool
 	AllowCameraUpload bool
 	AllowChannels     bool
-	Filters           Filters
+	// Filters are the share's restriction filters.
+	Filters Filters
 	// NumLibraries is plex.tv's count of shared libraries.
 	NumLibraries int
-	InvitedAt    time.Time
-	AcceptedAt   time.Time
-	LastSeenAt   time.Time
+	// InvitedAt, AcceptedAt and LastSeenAt are zero when unknown.
+	InvitedAt  time.Time
+	AcceptedAt time.Time
+	LastSeenAt time.Time
 }
 
 // SharedServer is one share as GET /api/servers/{machineId}/shared_servers
 // lists it (v1).
 type SharedServer struct {
-	ShareID   int64
+	// ShareID is the share's id.
+	ShareID int64
+	// MachineID is the shared server.
 	MachineID string
-	// UserID is the plex.tv id of the user the server is shared with.
-	UserID            int64
-	Username          string
-	Email             string
-	AcceptedAt        time.Time
-	InvitedAt         time.Time
-	Pending           bool
-	AllLibraries      bool
+	// UserID is the plex.tv id of the user the server is shared with (0
+	// for an invitation to an address without an account).
+	UserID int64
+	// Username and Email are empty for managed users.
+	Username string
+	Email    string
+	// AcceptedAt is zero while the invitation is pending.
+	AcceptedAt time.Time
+	// InvitedAt is when the invitation was sent.
+	InvitedAt time.Time
+	// Pending is true until the invitee accepts.
+	Pending bool
+	// AllLibraries means every library, including future ones.
+	AllLibraries bool
+	// AllowSync, AllowCameraUpload and AllowChannels are the permissions.
 	AllowSync         bool
 	AllowCameraUpload bool
 	AllowChannels     bool
-	Filters           Filters
+	// Filters are the restriction filters, when plex.tv lists them here.
+	Filters Filters
 	// Sections lists the server's sections with a flag for the shared ones.
 	Sections []SharedSection
 }
@@ -81,6 +100,7 @@ type SharedServer struct {
 // SharedSection is a section with its shared flag.
 type SharedSection struct {
 	Section
+	// Shared is true when the share includes the section.
 	Shared bool
 }
 
@@ -105,43 +125,60 @@ func (s SharedServer) shared() (ids []int64, keys []string) {
 // PendingInvite is a share that has not been accepted (v2 pending list).
 type PendingInvite struct {
 	// ShareID is the pending share's id (cancel it with CancelInvite).
-	ShareID    int64
+	ShareID int64
+	// MachineID and ServerName identify the server.
 	MachineID  string
 	ServerName string
 	// InviteeID is the invitee's plex.tv id, 0 when the invitation went to
 	// an email address without a Plex account.
-	InviteeID    int64
-	Email        string
-	Username     string
-	Title        string
-	Thumb        string
-	UUID         string
-	Managed      bool
-	SectionIDs   []int64
-	LibraryKeys  []string
+	InviteeID int64
+	// Email is the address the invitation went to.
+	Email string
+	// Username, Title, Thumb and UUID describe the invitee's account.
+	Username string
+	Title    string
+	Thumb    string
+	UUID     string
+	// Managed marks a managed user.
+	Managed bool
+	// SectionIDs and LibraryKeys are the libraries offered.
+	SectionIDs  []int64
+	LibraryKeys []string
+	// AllLibraries means every library, including future ones.
 	AllLibraries bool
-	Settings     ShareSettings
-	InvitedAt    time.Time
+	// Settings are the offered permissions and filters.
+	Settings ShareSettings
+	// InvitedAt is when the invitation was sent.
+	InvitedAt time.Time
 	// Accepted is normally false in a pending list; it is kept as Plex sent it.
 	Accepted bool
 }
 
 // HomeUser is a member of the owner's Plex Home.
 type HomeUser struct {
-	ID       int64
-	UUID     string
-	Title    string
+	// ID is the plex.tv user id.
+	ID int64
+	// UUID is the account's uuid.
+	UUID string
+	// Title is the display name.
+	Title string
+	// Username and Email are empty for managed users.
 	Username string
 	Email    string
-	Thumb    string
+	// Thumb is the avatar URL.
+	Thumb string
 	// Admin marks the Home's administrator (the owner).
 	Admin bool
+	// Guest marks the Home guest account.
 	Guest bool
 	// Managed marks a managed (restricted) user.
-	Managed            bool
+	Managed bool
+	// RestrictionProfile is the managed user's profile ("little_kid").
 	RestrictionProfile string
-	HasPassword        bool
-	Protected          bool
+	// HasPassword is true for accounts with their own login.
+	HasPassword bool
+	// Protected means the member has a Home PIN.
+	Protected bool
 }
 
 // maxParallel bounds concurrent per-server requests.
