@@ -211,12 +211,15 @@ func TestErrorsNeverCarryURLsOrTokens(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	err = c.ValidateInvitee(ctx(t), "tok-12345", "someone@example.com")
+	_, err = c.Resources(ctx(t), "tok-12345")
 	if err == nil {
 		t.Fatal("no error")
 	}
-	if strings.Contains(err.Error(), "tok-12345") {
-		t.Errorf("token echoed into the error: %v", err)
+	if strings.Contains(err.Error(), "tok-12345") || strings.Contains(err.Error(), "includeHttps") {
+		t.Errorf("token or query echoed into the error: %v", err)
+	}
+	if !strings.Contains(err.Error(), "/api/v2/resources?") {
+		t.Errorf("the rest of the message was lost: %v", err)
 	}
 }
 

@@ -269,7 +269,8 @@ func parseRetryAfter(v string) time.Duration {
 }
 
 // cleanMessage makes text from Plex safe to put in an error: it removes the
-// token if Plex echoed it, drops control characters and caps the length.
+// token if Plex echoed it, cuts the query off anything that looks like a URL,
+// drops control characters and caps the length.
 func cleanMessage(msg, token string) string {
 	if token != "" {
 		msg = strings.ReplaceAll(msg, token, "[redacted]")
@@ -280,7 +281,14 @@ func cleanMessage(msg, token string) string {
 		}
 		return r
 	}, msg)
-	msg = strings.Join(strings.Fields(msg), " ")
+	fields := strings.Fields(msg)
+	for i, f := range fields {
+		// Drop the query of anything that looks like a URL or a path.
+		if q := strings.IndexByte(f, '?'); q > 0 && (strings.Contains(f[:q], "://") || strings.HasPrefix(f, "/")) {
+			fields[i] = f[:q] + "?…"
+		}
+	}
+	msg = strings.Join(fields, " ")
 	if len(msg) > 300 {
 		msg = msg[:300] + "…"
 	}
