@@ -122,3 +122,5 @@ func getAdminStatus(t *testing.T) adminStatus {
 	}
 	return s
 }
+
+func jsonUnmarshal(s string, v any) error { return json.Unmarshal([]byte(s), v) }
