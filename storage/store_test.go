@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/dgraph-io/badger/v4/options"
 	"go.uber.org/zap"
 	"go.uber.org/zap/zaptest/observer"
 )
@@ -52,6 +53,9 @@ func TestBadgerOptionsProfile(t *testing.T) {
 		if c.got != c.want {
 			t.Errorf("%s = %d, want %d", c.name, c.got, c.want)
 		}
+	}
+	if bo.Compression != options.Snappy || bo.BlockCacheSize == 0 {
+		t.Errorf("compression %v with block cache %d, want Snappy with a block cache", bo.Compression, bo.BlockCacheSize)
 	}
 	if !bo.SyncWrites {
 		t.Error("DefaultOptions: SyncWrites off, want on")

@@ -48,9 +48,12 @@ func userSortByName(name string) (userSort, bool) {
 	return 0, false
 }
 
-// userEntry is one user in the read model with its precomputed search and sort keys.
+// userEntry is one user in the read model with its precomputed search and sort keys. To keep the
+// model small (a Go map per user costs about a kilobyte) the shares live in a sorted slice and u.Shares
+// is nil; user() puts them back.
 type userEntry struct {
-	u User
+	u      User
+	shares []serverShare
 	// hay is the lower-cased username, email, title and notes, separated by NULs, for substring search.
 	hay string
 	// username and title are the lower-cased sort keys; each falls back to the other, then to the
@@ -62,24 +65,60 @@ type userEntry struct {
 	created  int64 // Unix ns
 }
 
-// newUserEntry builds the entry of u (which the entry then owns).
+// serverShare is one entry of User.Shares.
+type serverShare struct {
+	server string
+	share  Share
+}
+
+// newUserEntry builds the entry of u; the entry takes ownership of u's memory.
 func newUserEntry(u User) *userEntry {
 	e := &userEntry{
-		u:        u,
 		username: strings.ToLower(cmp.Or(u.Username, u.Title, u.Email)),
 		title:    strings.ToLower(cmp.Or(u.Title, u.Username, u.Email)),
 		expires:  math.MaxInt64,
 		activity: math.MinInt64,
 		created:  unixNanoClamped(u.CreatedAt),
+		hay:      strings.ToLower(u.Username + "\x00" + u.Email + "\x00" + u.Title + "\x00" + u.Notes),
 	}
-	e.hay = strings.ToLower(u.Username + "\x00" + u.Email + "\x00" + u.Title + "\x00" + u.Notes)
 	if u.ExpiresAt != nil {
 		e.expires = unixNanoClamped(*u.ExpiresAt)
 	}
 	if u.LastActivityAt != nil {
 		e.activity = unixNanoClamped(*u.LastActivityAt)
 	}
+	if len(u.Shares) > 0 {
+		e.shares = make([]serverShare, 0, len(u.Shares))
+		for server, sh := range u.Shares {
+			e.shares = append(e.shares, serverShare{server: server, share: sh})
+		}
+		slices.SortFunc(e.shares, func(a, b serverShare) int { return cmp.Compare(a.server, b.server) })
+	}
+	u.Shares = nil
+	e.u = u
 	return e
+}
+
+// user returns a deep copy of the entry's user, shares included.
+func (e *userEntry) user() User {
+	u := e.u.Clone()
+	if len(e.shares) > 0 {
+		u.Shares = make(map[string]Share, len(e.shares))
+		for _, s := range e.shares {
+			u.Shares[s.server] = cloneShare(s.share)
+		}
+	}
+	return u
+}
+
+// share returns the user's share on server.
+func (e *userEntry) share(server string) (Share, bool) {
+	for i := range e.shares {
+		if e.shares[i].server == server {
+			return e.shares[i].share, true
+		}
+	}
+	return Share{}, false
 }
 
 // compareUsers orders two entries by sort, ties broken by username then id, so every order is total.

@@ -94,7 +94,7 @@ func (s *Store) ListUsers(q UserQuery) (UserPage, error) {
 		}
 		out.Total++
 		if out.Total > skip && len(out.Users) < perPage {
-			out.Users = append(out.Users, e.u.Clone())
+			out.Users = append(out.Users, e.user())
 		}
 	}
 	if q.Desc {
@@ -118,7 +118,7 @@ func (e *userEntry) matches(q UserQuery, needle string) bool {
 		return false
 	}
 	if q.ServerID != "" {
-		share, ok := e.u.Shares[q.ServerID]
+		share, ok := e.share(q.ServerID)
 		if !ok {
 			return false
 		}
@@ -153,5 +153,5 @@ func (s *Store) CachedUser(id int64) (User, error) {
 	if !ok {
 		return User{}, fmt.Errorf("user %d: %w", id, ErrNotFound)
 	}
-	return snap.byID[i].u.Clone(), nil
+	return snap.byID[i].user(), nil
 }
