@@ -1,0 +1,91 @@
+package access
+
+import (
+	"context"
+	"time"
+
+	"go.uber.org/zap"
+)
+
+// Default loop intervals (the Caddyfile's sync_every and enforce_every override the first two).
+const (
+	DefaultSyncEvery    = 15 * time.Minute
+	DefaultEnforceEvery = time.Minute
+	DefaultHistoryEvery = time.Hour
+	DefaultPurgeEvery   = 24 * time.Hour
+)
+
+// Intervals are the periods of the background loops; zero fields take the defaults.
+type Intervals struct {
+	Sync    time.Duration
+	Enforce time.Duration
+	History time.Duration
+	Purge   time.Duration
+}
+
+// Loop is one background loop: Run once per Every. Serve runs it until the context ends.
+type Loop struct {
+	// Name names the loop in logs ("access_sync", …).
+	Name string
+	// Every is the period between the end of one run and the start of the next.
+	Every time.Duration
+	// Run is one pass.
+	Run func(ctx context.Context) error
+	// log receives failed runs.
+	log *zap.Logger
+}
+
+// Loops returns the engine's background loops: enforce (also retries intents), sync, history and the
+// opt-in automatic purge (a no-op unless the AutoPurge setting is on). The root runs each with Serve.
+func (s *Service) Loops(iv Intervals) []Loop {
+	or := func(d, def time.Duration) time.Duration {
+		if d <= 0 {
+			return def
+		}
+		return d
+	}
+	return []Loop{
+		{Name: "access_enforce", Every: or(iv.Enforce, DefaultEnforceEvery), log: s.log, Run: func(ctx context.Context) error {
+			_, err := s.Enforce(ctx, ActorSystem)
+			return err
+		}},
+		{Name: "access_sync", Every: or(iv.Sync, DefaultSyncEvery), log: s.log, Run: func(ctx context.Context) error {
+			_, err := s.Sync(ctx, ActorSystem)
+			return err
+		}},
+		{Name: "access_history", Every: or(iv.History, DefaultHistoryEvery), log: s.log, Run: func(ctx context.Context) error {
+			_, err := s.HistoryPass(ctx)
+			return err
+		}},
+		{Name: "access_purge", Every: or(iv.Purge, DefaultPurgeEvery), log: s.log, Run: func(ctx context.Context) error {
+			_, err := s.AutoPurge(ctx)
+			return err
+		}},
+	}
+}
+
+// Serve runs the loop: once at once, then every Every, until ctx ends (it then returns nil). A failed
+// run is logged and the loop goes on.
+func (l Loop) Serve(ctx context.Context) error {
+	log := l.log
+	if log == nil {
+		log = zap.NewNop()
+	}
+	every := l.Every
+	if every <= 0 {
+		every = time.Minute
+	}
+	t := time.NewTimer(0)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-t.C:
+		}
+		if err := l.Run(ctx); err != nil && ctx.Err() == nil {
+			log.Warn("plex_manager pass failed", zap.String("loop", l.Name), zap.String("error", Explain(err)))
+		}
+		t.Reset(every)
+	}
+}
