@@ -2,6 +2,8 @@ package handlers
 
 import (
 	"net/http"
+
+	"github.com/plex-manager/caddy-plex-manager/handlers/web"
 )
 
 // adminHomeData is the data of pages/admin/home.html.
@@ -11,5 +13,5 @@ type adminHomeData struct {
 
 // adminHome answers GET {base}/ on the admin handler.
 func (s *server) adminHome(w http.ResponseWriter, r *http.Request) {
-	s.page(w, r, http.StatusOK, "admin/home", navDashboard, adminHomeData{Version: s.deps.Version})
+	web.Render(w, r, "admin/home", adminHomeData{Version: s.deps.Version})
 }

@@ -2,29 +2,18 @@ package handlers
 
 import (
 	"context"
-	"net"
 	"net/http"
+
+	"github.com/plex-manager/caddy-plex-manager/handlers/web"
 )
 
-// clientIPKey is the context key WithClientIP stores the client address under.
-type clientIPKey struct{}
-
-// WithClientIP returns ctx carrying ip as the request's client address. The root package passes
-// the address Caddy determined (trusted proxies honoured), so handlers never parse
-// X-Forwarded-For themselves.
+// WithClientIP returns ctx carrying ip as the request's client address (see web.WithClientIP).
+// The root package passes the address Caddy determined (trusted proxies honoured), so handlers
+// never parse X-Forwarded-For themselves.
 func WithClientIP(ctx context.Context, ip string) context.Context {
-	return context.WithValue(ctx, clientIPKey{}, ip)
+	return web.WithClientIP(ctx, ip)
 }
 
 // ClientIP returns the client address stored by WithClientIP, falling back to the host part of
-// r.RemoteAddr.
-func ClientIP(r *http.Request) string {
-	if ip, ok := r.Context().Value(clientIPKey{}).(string); ok && ip != "" {
-		return ip
-	}
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		return r.RemoteAddr
-	}
-	return host
-}
+// r.RemoteAddr (see web.ClientIP).
+func ClientIP(r *http.Request) string { return web.ClientIP(r) }

@@ -8,14 +8,16 @@ import (
 	"strings"
 
 	"go.uber.org/zap"
+
+	"github.com/plex-manager/caddy-plex-manager/handlers/web"
 )
 
 // Handler modes: what one mounted handler serves.
 const (
 	// ModeAdmin serves the admin UI and the REST API.
-	ModeAdmin = "admin"
+	ModeAdmin = web.ModeAdmin
 	// ModeInvite serves the public invite pages.
-	ModeInvite = "invite"
+	ModeInvite = web.ModeInvite
 )
 
 // DefaultAppName is shown in titles when Config.AppName is empty.
@@ -58,6 +60,12 @@ type Deps struct {
 	Health func(ctx context.Context) HealthReport
 	// Version is shown in the admin UI footer.
 	Version string
+	// Features are the feature packages (invites, streams, events, users…) whose routes New
+	// mounts: Page and API routes on the admin handler, Public routes on the invite handler.
+	Features []web.Feature
+	// Authenticator overrides who a request is (tests of feature packages). Nil means the
+	// store-backed sessions and API keys of the auth package.
+	Authenticator web.Authenticator
 }
 
 // basePathPattern allows plain path segments only: no empty or dot segments, and none of the

@@ -10,6 +10,7 @@ import (
 
 	"github.com/plex-manager/caddy-plex-manager/handlers/assets"
 	"github.com/plex-manager/caddy-plex-manager/handlers/render"
+	"github.com/plex-manager/caddy-plex-manager/handlers/web"
 	"github.com/plex-manager/caddy-plex-manager/templates"
 )
 
@@ -21,12 +22,13 @@ type server struct {
 	headers securityHeaders
 	render  *render.Renderer
 	assets  *assets.Assets
-	mux     *http.ServeMux
+	mux     *web.Mux
 }
 
-// New validates cfg, parses the templates once and builds the routes of one mounted handler.
-// The returned handler expects the full request path (BasePath included) and serves nothing
-// outside BasePath.
+// New validates cfg, parses the templates once and builds the routes of one mounted handler:
+// its own (health, static files, and in admin mode sign-in, setup, admins, API keys, settings)
+// and those of every feature in deps.Features. The returned handler expects the full request
+// path (BasePath included) and serves nothing outside BasePath.
 func New(cfg Config, deps Deps) (http.Handler, error) {
 	return newServer(cfg, deps, templates.Files())
 }
@@ -51,7 +53,11 @@ func newServer(cfg Config, deps Deps, files fs.FS) (*server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("plex_manager handler: opening static files: %w", err)
 	}
-	if s.assets, err = assets.New(static, cfg.BasePath+"/static", http.HandlerFunc(s.notFound)); err != nil {
+	// The Mux is built after the renderer, which needs the Mux's error view: the closures below
+	// only run at request time.
+	var mux *web.Mux
+	notFound := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { mux.NotFound(w, r) })
+	if s.assets, err = assets.New(static, cfg.BasePath+"/static", notFound); err != nil {
 		return nil, fmt.Errorf("plex_manager handler: %w", err)
 	}
 	s.render, err = render.New(render.Options{
@@ -60,53 +66,46 @@ func newServer(cfg Config, deps Deps, files fs.FS) (*server, error) {
 		AssetURL:  s.assets.URL,
 		Logger:    s.logger,
 		ErrorPage: errorPageName,
-		ErrorData: s.errorData,
+		ErrorData: func(r *http.Request, status int) any { return mux.ErrorData(r, status) },
 	})
 	if err != nil {
 		return nil, fmt.Errorf("plex_manager handler: %w", err)
 	}
-	cop := http.NewCrossOriginProtection()
-	cop.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		s.logger.Info("refused cross-origin request", zap.String("method", r.Method), zap.String("client_ip", ClientIP(r)))
-		s.errorPage(w, r, http.StatusForbidden)
-	}))
-	rt := &router{
-		mux:     http.NewServeMux(),
-		base:    cfg.BasePath,
-		cop:     cop,
-		maxBody: DefaultMaxBodyBytes,
-		tooLarge: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			s.errorPage(w, r, http.StatusRequestEntityTooLarge)
-		}),
-	}
-	s.routes(rt)
-	if err := rt.err(); err != nil {
+	mux, err = web.NewMux(web.Options{
+		Mode:          cfg.Mode,
+		BasePath:      cfg.BasePath,
+		Renderer:      s.render,
+		App:           web.AppInfo{Name: cfg.AppName, Mode: cfg.Mode, Version: deps.Version},
+		Auth:          deps.Authenticator,
+		Logger:        s.logger,
+		SecureCookies: cfg.secureCookies(),
+	})
+	if err != nil {
 		return nil, fmt.Errorf("plex_manager handler: %w", err)
 	}
-	s.mux = rt.mux
+	s.mux = mux
+	s.routes()
+	for _, f := range deps.Features {
+		if f != nil {
+			f.Routes(mux)
+		}
+	}
+	s.fallbackRoutes()
+	if err := mux.Finish(); err != nil {
+		return nil, fmt.Errorf("plex_manager handler: %w", err)
+	}
 	return s, nil
 }
 
-// ServeHTTP sets the security headers, then dispatches. Requests no route matches get the HTML
-// (or JSON) 404 or 405 page instead of ServeMux's plain-text answers; a panicking route gets a
-// 500 page when nothing was written yet.
+// errorPageName is the page (pages/error.html) used for every error response.
+const errorPageName = "error"
+
+// ServeHTTP sets the security headers, then dispatches. A panicking route gets a 500 page when
+// nothing was written yet.
 func (s *server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.headers.set(w.Header())
 	tw := &trackingWriter{ResponseWriter: w}
 	defer s.recoverPanic(tw, r)
-	if h, pattern := s.mux.Handler(r); pattern == "" {
-		// ServeMux's own 404 and 405 handlers: learn which one (and its Allow header), then answer
-		// with our page.
-		probe := &probeWriter{header: http.Header{}}
-		h.ServeHTTP(probe, r)
-		if probe.status == http.StatusMethodNotAllowed {
-			tw.Header().Set("Allow", probe.header.Get("Allow"))
-			s.errorPage(tw, r, http.StatusMethodNotAllowed)
-			return
-		}
-		s.notFound(tw, r)
-		return
-	}
 	s.mux.ServeHTTP(tw, r)
 }
 
@@ -122,7 +121,7 @@ func (s *server) recoverPanic(tw *trackingWriter, r *http.Request) {
 	}
 	s.logger.Error("panic in handler", zap.Any("panic", v), zap.String("method", r.Method))
 	if !tw.wrote {
-		s.render.Error(tw, r, http.StatusInternalServerError)
+		s.mux.ErrorPage(tw, r, http.StatusInternalServerError)
 	}
 }
 
@@ -144,25 +143,3 @@ func (t *trackingWriter) Write(b []byte) (int, error) {
 
 // Unwrap lets http.ResponseController reach the underlying writer (Flush, deadlines).
 func (t *trackingWriter) Unwrap() http.ResponseWriter { return t.ResponseWriter }
-
-// probeWriter captures the status and headers of ServeMux's fallback handlers and discards
-// their body.
-type probeWriter struct {
-	header http.Header
-	status int
-}
-
-func (p *probeWriter) Header() http.Header { return p.header }
-
-func (p *probeWriter) WriteHeader(code int) {
-	if p.status == 0 {
-		p.status = code
-	}
-}
-
-func (p *probeWriter) Write(b []byte) (int, error) {
-	if p.status == 0 {
-		p.status = http.StatusOK
-	}
-	return len(b), nil
-}

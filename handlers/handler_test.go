@@ -2,7 +2,6 @@ package handlers
 
 import (
 	"context"
-	"encoding/json"
 	"io"
 	"io/fs"
 	"net/http"
@@ -12,12 +11,35 @@ import (
 	"testing"
 	"testing/fstest"
 
+	"github.com/plex-manager/caddy-plex-manager/handlers/web"
 	"github.com/plex-manager/caddy-plex-manager/templates"
 )
 
-// newTestHandler builds the real handler (real templates) for cfg.
+// fixedAuth is a web.Authenticator that sees every request as the same principal (or as
+// anonymous when the principal has no role).
+type fixedAuth struct{ p web.Principal }
+
+func (a fixedAuth) Session(*http.Request) (web.Principal, error) {
+	if a.p.Role == web.RoleNone {
+		return web.Principal{}, web.ErrUnauthenticated
+	}
+	return a.p, nil
+}
+
+func (a fixedAuth) Bearer(*http.Request, string) (web.Principal, error) { return a.Session(nil) }
+
+func (fixedAuth) SetupPending(*http.Request) (bool, error) { return false, nil }
+
+// signedInAdmin is an authenticator for tests of pages that are not about authentication.
+var signedInAdmin = fixedAuth{web.Principal{AdminID: "a1", Name: "root", Role: web.RoleAdmin, Via: web.ViaSession}}
+
+// newTestHandler builds the real handler (real templates) for cfg. Unless deps names an
+// authenticator, every request is a signed-in admin.
 func newTestHandler(t *testing.T, cfg Config, deps Deps) http.Handler {
 	t.Helper()
+	if deps.Authenticator == nil {
+		deps.Authenticator = signedInAdmin
+	}
 	h, err := New(cfg, deps)
 	if err != nil {
 		t.Fatalf("New(%+v): %v", cfg, err)
@@ -204,7 +226,7 @@ func TestSecurityHeadersOnEveryResponse(t *testing.T) {
 		{"405", "PUT", "/join/", nil, "", 405},
 		{"outside base", "GET", "/elsewhere", nil, "", 404},
 		{"csrf 403", "POST", "/join/abc", map[string]string{"Sec-Fetch-Site": "cross-site"}, "", 403},
-		{"413", "POST", "/join/abc", map[string]string{"Content-Type": "application/x-www-form-urlencoded"}, strings.Repeat("a", int(DefaultMaxBodyBytes)+1), 413},
+		{"413", "POST", "/join/abc", map[string]string{"Content-Type": "application/x-www-form-urlencoded"}, strings.Repeat("a", int(web.DefaultMaxBodyBytes)+1), 413},
 	}
 	for _, r := range requests {
 		var body io.Reader
@@ -392,7 +414,7 @@ func withPage(t *testing.T, name, text string) fs.FS {
 func TestTemplateErrorIsCleanServerError(t *testing.T) {
 	files := withPage(t, "pages/admin/home.html",
 		`{{define "title"}}Dashboard{{end}}{{define "content"}}<p>PARTIAL-OUTPUT</p>{{.Data.NoSuchField}}{{end}}`)
-	s, err := newServer(Config{Mode: ModeAdmin, BasePath: "/manage"}, Deps{}, files)
+	s, err := newServer(Config{Mode: ModeAdmin, BasePath: "/manage"}, Deps{Authenticator: signedInAdmin}, files)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -413,18 +435,18 @@ func TestTemplateErrorIsCleanServerError(t *testing.T) {
 }
 
 func TestPanicIsServerError(t *testing.T) {
-	s, err := newServer(Config{Mode: ModeAdmin}, Deps{}, templates.Files())
+	feature := web.FeatureFunc(func(rt web.Router) {
+		rt.Page("GET", "/boom", web.RoleAuditor, func(http.ResponseWriter, *http.Request) { panic("boom") })
+		rt.Page("GET", "/late", web.RoleAuditor, func(w http.ResponseWriter, _ *http.Request) {
+			w.WriteHeader(http.StatusAccepted)
+			panic("late")
+		})
+		rt.Page("GET", "/abort", web.RoleAuditor, func(http.ResponseWriter, *http.Request) { panic(http.ErrAbortHandler) })
+	})
+	s, err := newServer(Config{Mode: ModeAdmin}, Deps{Authenticator: signedInAdmin, Features: []web.Feature{feature}}, templates.Files())
 	if err != nil {
 		t.Fatal(err)
 	}
-	rt := &router{mux: http.NewServeMux(), cop: http.NewCrossOriginProtection(), maxBody: 10, tooLarge: http.NotFoundHandler()}
-	rt.get("/boom", func(http.ResponseWriter, *http.Request) { panic("boom") })
-	rt.get("/late", func(w http.ResponseWriter, _ *http.Request) {
-		w.WriteHeader(http.StatusAccepted)
-		panic("late")
-	})
-	rt.get("/abort", func(http.ResponseWriter, *http.Request) { panic(http.ErrAbortHandler) })
-	s.mux = rt.mux
 	rec := do(s, "GET", "/boom", nil, nil)
 	if rec.Code != 500 || !strings.Contains(rec.Body.String(), "Something went wrong") || strings.Contains(rec.Body.String(), "boom") {
 		t.Errorf("panic: %d %q", rec.Code, rec.Body.String())
@@ -541,25 +563,5 @@ func TestClientIP(t *testing.T) {
 	req = req.WithContext(WithClientIP(req.Context(), ""))
 	if got := ClientIP(req); got != "garbage" {
 		t.Errorf("empty context value should fall back: %q", got)
-	}
-}
-
-func TestWriteJSONError(t *testing.T) {
-	rec := httptest.NewRecorder()
-	writeJSONError(rec, http.StatusBadRequest, `field "expires_at": <not a time>`)
-	var got map[string]string
-	if err := json.Unmarshal(rec.Body.Bytes(), &got); err != nil {
-		t.Fatal(err)
-	}
-	if rec.Code != 400 || got["error"] != `field "expires_at": <not a time>` || len(got) != 1 {
-		t.Errorf("got %d %v", rec.Code, got)
-	}
-	if strings.Contains(rec.Body.String(), "<not") {
-		t.Errorf("HTML not escaped in JSON: %s", rec.Body.String())
-	}
-	rec = httptest.NewRecorder()
-	writeJSON(rec, http.StatusOK, map[string]any{"bad": make(chan int)})
-	if rec.Code != http.StatusInternalServerError || strings.TrimSpace(rec.Body.String()) != `{"error":"internal server error"}` {
-		t.Errorf("unencodable value: %d %q", rec.Code, rec.Body.String())
 	}
 }

@@ -4,6 +4,8 @@ import (
 	"context"
 	"net/http"
 	"time"
+
+	"github.com/plex-manager/caddy-plex-manager/handlers/web"
 )
 
 // healthTimeout bounds how long GET /healthz waits for Deps.Health.
@@ -29,5 +31,5 @@ func (s *server) healthz(w http.ResponseWriter, r *http.Request) {
 	if report.Status != HealthOK {
 		status = http.StatusServiceUnavailable
 	}
-	writeJSON(w, status, report)
+	web.JSON(w, status, report)
 }

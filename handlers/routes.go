@@ -2,25 +2,40 @@ package handlers
 
 import (
 	"net/http"
+
+	"github.com/plex-manager/caddy-plex-manager/handlers/web"
 )
 
-// routes registers every route of the handler. Paths are relative to the base path; the router
+// routes registers the handler's own routes. Paths are relative to the base path; the Mux
 // prefixes them, and wraps every state-changing method in CSRF protection and a body limit.
-func (s *server) routes(rt *router) {
-	rt.get("/healthz", s.healthz)
-	rt.handle(http.MethodGet, "/static/{hash}/{name...}", s.assets)
+func (s *server) routes() {
+	m := s.mux
+	m.Open(http.MethodGet, "/healthz", http.HandlerFunc(s.healthz))
+	m.Open(http.MethodGet, "/static/{hash}/{name...}", s.assets)
 	if s.cfg.BasePath != "" {
-		rt.get("", s.redirectToBase)
+		m.Open(http.MethodGet, "", http.HandlerFunc(s.redirectToBase))
 	}
 	switch s.cfg.Mode {
 	case ModeAdmin:
-		rt.get("/{$}", s.adminHome)
+		m.Page(http.MethodGet, "/{$}", web.RoleAuditor, s.adminHome)
 	case ModeInvite:
-		rt.get("/{$}", s.inviteLanding)
-		// Invite codes live directly under the base path, so "healthz" and "static" can never be
-		// codes: the invite package must reserve them.
-		rt.get("/{code}", s.inviteShow)
-		rt.post("/{code}", s.inviteJoin)
+		m.Open(http.MethodGet, "/{$}", http.HandlerFunc(s.inviteLanding))
+	}
+}
+
+// fallbackRoutes registers placeholders for routes a feature may provide, unless one did: the
+// invite code pages answer "unusable" until the invites feature is wired in.
+func (s *server) fallbackRoutes() {
+	if s.cfg.Mode != ModeInvite {
+		return
+	}
+	// Invite codes live directly under the base path, so "healthz" and "static" can never be
+	// codes: the invite package must reserve them.
+	if !s.mux.Has(http.MethodGet, "/{code}") {
+		s.mux.Open(http.MethodGet, "/{code}", http.HandlerFunc(s.inviteUnusable))
+	}
+	if !s.mux.Has(http.MethodPost, "/{code}") {
+		s.mux.Open(http.MethodPost, "/{code}", http.HandlerFunc(s.inviteUnusable))
 	}
 }
 

@@ -1,0 +1,78 @@
+package web
+
+import (
+	"net/http"
+	"strings"
+)
+
+// ErrorView is the data of the error page (.Data of pages/error.html). It holds fixed texts
+// chosen by status, never anything taken from the request, so an error page cannot reflect input.
+type ErrorView struct {
+	Status  int
+	Heading string
+	Message string
+}
+
+// errorText returns the heading and message shown for a status.
+func errorText(status int) (heading, message string) {
+	switch status {
+	case http.StatusBadRequest:
+		return "Bad request", "The request could not be understood. Check what you entered and try again."
+	case http.StatusUnauthorized:
+		return "Sign-in required", "You need to sign in to see this page."
+	case http.StatusForbidden:
+		return "Forbidden", "This request was refused. If you submitted a form, reload the page and try again."
+	case http.StatusNotFound:
+		return "Not found", "There is nothing at this address."
+	case http.StatusMethodNotAllowed:
+		return "Method not allowed", "This address does not accept that kind of request."
+	case http.StatusRequestEntityTooLarge:
+		return "Request too large", "The data sent is larger than this page accepts."
+	case http.StatusUnsupportedMediaType:
+		return "Unsupported media type", "The data was sent in a format this address does not accept."
+	case http.StatusTooManyRequests:
+		return "Too many requests", "Please wait a moment and try again."
+	case http.StatusServiceUnavailable:
+		return "Unavailable", "The service is temporarily unavailable. Please try again shortly."
+	case http.StatusInternalServerError:
+		return "Something went wrong", "An unexpected error occurred on the server. It has been logged."
+	}
+	text := http.StatusText(status)
+	if text == "" {
+		text = "Error"
+	}
+	return text, "The request could not be completed."
+}
+
+// ErrorData is the view of the error page for status (handlers pass it to render.Options).
+func (m *Mux) ErrorData(r *http.Request, status int) any {
+	heading, message := errorText(status)
+	v := m.newView(r, ErrorView{Status: status, Heading: heading, Message: message})
+	v.Nav = ""
+	return v
+}
+
+// isAPIPath reports whether path is under {base}/api/ of an admin handler.
+func (m *Mux) isAPIPath(path string) bool {
+	return m.mode == ModeAdmin && strings.HasPrefix(path, m.base+"/api/")
+}
+
+// errorPage answers with status: the HTML error page, or a JSON error under {base}/api/.
+func (m *Mux) errorPage(w http.ResponseWriter, r *http.Request, status int) {
+	if m.isAPIPath(r.URL.Path) {
+		heading, _ := errorText(status)
+		JSONError(w, status, strings.ToLower(heading))
+		return
+	}
+	m.renderer.Error(w, r, status)
+}
+
+// Error answers r with status: the HTML error page (or its fragment for htmx), or
+// {"error": "…"} for API requests. Outside a Mux it falls back to plain text.
+func Error(w http.ResponseWriter, r *http.Request, status int) {
+	if e := envFrom(r); e != nil {
+		e.mux.errorPage(w, r, status)
+		return
+	}
+	http.Error(w, http.StatusText(status), status)
+}
