@@ -24,6 +24,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/plex-manager/caddy-plex-manager/handlers"
+	"github.com/plex-manager/caddy-plex-manager/plex"
 	"github.com/plex-manager/caddy-plex-manager/storage"
 )
 
@@ -81,6 +82,9 @@ type App struct {
 
 	storeKey string
 	store    *storeHandle
+	plex     *plex.Client
+	// metrics receives one call per Plex HTTP attempt (nil until metrics are wired).
+	metrics func(plex.CallInfo)
 	demoKey  string
 	demo     *demoHandle
 
@@ -156,6 +160,9 @@ func (a *App) Provision(ctx caddy.Context) error {
 		}
 	}
 	if err := a.provisionStore(); err != nil {
+		return err
+	}
+	if err := a.provisionPlex(); err != nil {
 		return err
 	}
 	return nil
@@ -351,7 +358,7 @@ func (a *App) health(context.Context) handlers.HealthReport {
 	}
 	if a.Demo {
 		checks["plex"] = "demo"
-	} else if a.resolved.plexToken == "" {
+	} else if a.ownerToken() == "" {
 		checks["plex"] = "not configured"
 	} else {
 		checks["plex"] = "configured"

@@ -1,0 +1,61 @@
+package plexmanager
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/plex-manager/caddy-plex-manager/plex"
+)
+
+// settingPlexToken is the store setting holding the owner's plex.tv token (sealed) when it was entered in
+// the setup wizard rather than given in the Caddyfile.
+const settingPlexToken = "plex.owner_token"
+
+// provisionPlex builds the Plex client. The client identifier is persisted in the store, so every
+// config and every restart presents the same device to plex.tv (PINs created before a reload can still
+// be checked, and the account's device list does not fill up).
+func (a *App) provisionPlex() error {
+	clientID, err := a.store.store.ClientID()
+	if err != nil {
+		return fmt.Errorf("plex_manager: reading the Plex client identifier: %w", err)
+	}
+	c, err := plex.New(plex.Config{
+		TVURL:    a.resolved.tvURL,
+		AuthURL:  a.resolved.authURL,
+		ClientID: clientID,
+		Product:  "Caddy Plex Manager",
+		Version:  Version,
+		Timeout:  15 * time.Second,
+		Observe:  a.observePlexCall,
+	})
+	if err != nil {
+		return fmt.Errorf("plex_manager: Plex client: %w", err)
+	}
+	a.plex = c
+	return nil
+}
+
+// observePlexCall is the Plex client's metrics hook.
+func (a *App) observePlexCall(info plex.CallInfo) {
+	if a.metrics != nil {
+		a.metrics(info)
+	}
+}
+
+// ownerToken returns the server owner's plex.tv token: the Caddyfile's, else the one the setup wizard
+// stored (sealed). "" means Plex is not connected yet.
+func (a *App) ownerToken() string {
+	if a.resolved.plexToken != "" {
+		return a.resolved.plexToken
+	}
+	var sealed string
+	if err := a.store.store.GetSetting(settingPlexToken, &sealed); err != nil || sealed == "" {
+		return ""
+	}
+	tok, err := a.store.sealer.Open(sealed)
+	if err != nil {
+		a.logger.Error("the stored Plex token cannot be unsealed (secret.key replaced?); enter it again in the settings")
+		return ""
+	}
+	return tok
+}
