@@ -35,7 +35,10 @@
 // with the invitee's token, invites to Home members and managed users are
 // accepted at once; a v1 invite with no libraries is refused and a v1 update
 // with an empty list removes the share; accepting with an unverified email
-// answers 403 code 1029.
+// answers 403 code 1029; the legacy POST /api/home/users?title= answers
+// the new managed user as a v1 User element; the legacy
+// DELETE /api/invites/requested/{id} is served (not retired) and cancels
+// pending shares only (server=1).
 //
 // Clock: all times, including the PIN poll interval and PIN expiry, come
 // from Options.Now; with a frozen clock a second poll of the same PIN always

@@ -143,6 +143,12 @@ var goldenCases = []struct {
 		required: split("home@id home@name home@guestUserID home@guestUserUUID home@guestEnabled home@subscription users user@id user@uuid user@title user@username user@email user@friendlyName user@thumb user@hasPassword user@restricted user@updatedAt user@restrictionProfile user@admin user@guest user@protected")},
 	{name: "managed_user.xml", q: req{method: "POST", path: "/api/v2/home/users/restricted?friendlyName=Kid&restrictionProfile=little_kid", token: owner}, status: 200,
 		required: split("user@id user@uuid user@title user@username user@email user@friendlyName user@thumb user@hasPassword user@restricted user@updatedAt user@restrictionProfile user@admin user@guest user@protected")},
+	{name: "v1_managed_user.xml", q: req{method: "POST", path: "/api/home/users?title=Kid", token: owner}, status: 200,
+		required: split("User@id User@uuid User@title User@username User@email User@restricted User@restrictionProfile User@hasPassword User@admin User@guest User@protected User@thumb")},
+	{name: "v1_cancel_invite.xml", setup: func(t *testing.T, f *Fake) {
+		mustStatus(t, inviteV2(t, f, "carol.new@example.com", "[]", "{}"), 201)
+	}, q: req{method: "DELETE", path: "/api/invites/requested/carol.new@example.com?friend=0&server=1&home=0", token: owner}, status: 200,
+		required: split("Response@code Response@status")},
 	{name: "identity.xml", q: req{method: "GET", path: "/identity"}, status: 200, required: split("MediaContainer@size MediaContainer@claimed MediaContainer@machineIdentifier MediaContainer@version")},
 	{name: "identity.json", q: req{method: "GET", path: "/identity", json: true}, status: 200, required: split("MediaContainer.size MediaContainer.claimed MediaContainer.machineIdentifier MediaContainer.version")},
 	{name: "pms_root.xml", q: req{method: "GET", path: "/", token: owner}, status: 200,

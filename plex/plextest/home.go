@@ -26,16 +26,22 @@ func (f *Fake) handleHomeUsers(w http.ResponseWriter, r *http.Request) {
 	var kids []*node
 	if acc.ID == f.ownerID {
 		for _, m := range f.homeMembersLocked() {
-			kids = append(kids, el("User", a("id", m.ID), a("uuid", m.UUID), a("admin", m.ID == f.ownerID),
-				a("guest", m.Guest), a("restricted", m.Managed), a("restrictionProfile", m.RestrictionProfile),
-				a("hasPassword", strconv.FormatBool(!m.Managed)), a("protected", m.Protected), a("title", m.Title),
-				a("username", m.Username), a("email", m.Email), a("thumb", m.Thumb)))
+			kids = append(kids, f.v1HomeUserNodeLocked(m))
 		}
 	}
 	f.mu.Unlock()
 	root := el("MediaContainer", a("friendlyName", "myPlex"), a("identifier", "com.plexapp.plugins.myplex"),
 		a("machineIdentifier", plexTVContainerID), a("size", len(kids)))
 	writeXML(w, http.StatusOK, root.add(kids...))
+}
+
+// v1HomeUserNodeLocked is one User element of the v1 Home documents
+// (GET /api/home/users and the v1 managed-user creation).
+func (f *Fake) v1HomeUserNodeLocked(m *Account) *node {
+	return el("User", a("id", m.ID), a("uuid", m.UUID), a("admin", m.ID == f.ownerID),
+		a("guest", m.Guest), a("restricted", m.Managed), a("restrictionProfile", m.RestrictionProfile),
+		a("hasPassword", strconv.FormatBool(!m.Managed)), a("protected", m.Protected), a("title", m.Title),
+		a("username", m.Username), a("email", m.Email), a("thumb", m.Thumb))
 }
 
 type homeUserJSON struct {
@@ -133,6 +139,40 @@ func (f *Fake) handleCreateManaged(w http.ResponseWriter, r *http.Request) {
 	u := f.homeUserLocked(m)
 	f.mu.Unlock()
 	writeXML(w, http.StatusOK, homeUserNode(u))
+}
+
+// handleV1CreateManaged serves the legacy POST /api/home/users?title=<name>
+// (docs/plex-api.md §5.3): it creates a managed user with no restriction
+// profile and answers its v1 User element. The reference only says the
+// answer is an element whose id is the new user; the fake uses the element
+// of GET /api/home/users (UNCONFIRMED). The §5.4 form of the same route
+// (?invitedEmail=, an existing account into the Home) is not modelled: it
+// answers 400 like a request without a title.
+func (f *Fake) handleV1CreateManaged(w http.ResponseWriter, r *http.Request) {
+	acc, ok := f.authV1(w, r)
+	if !ok {
+		return
+	}
+	name := strings.TrimSpace(r.URL.Query().Get("title"))
+	if name == "" {
+		writeResponse(w, http.StatusBadRequest, http.StatusBadRequest, "title is required")
+		return
+	}
+	f.mu.Lock()
+	if acc.ID != f.ownerID {
+		f.mu.Unlock()
+		writeV1Error(w, http.StatusUnauthorized, codeUnauthenticated, "User could not be authenticated")
+		return
+	}
+	if f.homeSizeLocked() >= maxHomeSize {
+		f.mu.Unlock()
+		writeResponse(w, http.StatusBadRequest, http.StatusBadRequest, "Plex Home is full")
+		return
+	}
+	m := f.addAccountLocked(Account{Title: name, Managed: true, Home: true, JoinedAt: f.now().UTC()})
+	n := f.v1HomeUserNodeLocked(m)
+	f.mu.Unlock()
+	writeXML(w, http.StatusOK, n)
 }
 
 // removeHomeUser removes a Home member: a managed user disappears with its

@@ -36,6 +36,8 @@ func (f *Fake) routes() (*http.ServeMux, *http.ServeMux) {
 		"DELETE /api/v2/shared_servers/{id}":                  f.handleV2DeleteShare,
 		"POST /api/v2/shared_servers/{id}/accept":             f.handleV2Accept,
 		"DELETE /api/v2/sharings/{userId}":                    f.handleDeleteSharings,
+		// pending invitations (v1): served by default, Retire-able
+		"DELETE /api/invites/requested/{id}": f.handleV1CancelInvite,
 		// retired by default (answered 410 before reaching these)
 		"DELETE /api/friends/{id}":   f.handleRetired,
 		"GET /api/invites/requested": f.handleRetired,
@@ -43,6 +45,7 @@ func (f *Fake) routes() (*http.ServeMux, *http.ServeMux) {
 		"GET /api/v2/friends":        f.handleRetired,
 		// Home
 		"GET /api/home/users":                f.handleHomeUsers,
+		"POST /api/home/users":               f.handleV1CreateManaged,
 		"GET /api/v2/home/users":             f.handleV2HomeUsers,
 		"POST /api/v2/home/users/restricted": f.handleCreateManaged,
 		"DELETE /api/v2/home/users/{id}":     f.handleV2DeleteHomeUser,

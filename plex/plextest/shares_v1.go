@@ -8,19 +8,17 @@ import (
 )
 
 // usersNodeLocked builds GET /api/users: friends, Home members and every
-// account with a share, each with one Server child per share.
+// account with a share, each with one Server child per share. The shares
+// are sorted and grouped by account once, so a listing is linear in the
+// number of accounts and shares.
 func (f *Fake) usersNodeLocked() *node {
+	byUser := f.sharesByUserLocked()
 	var users []*node
 	for _, acc := range f.sortedAccountsLocked() {
 		if acc.ID == f.ownerID || acc.Guest {
 			continue
 		}
-		var shares []*Share
-		for _, sh := range f.sortedSharesLocked() {
-			if sh.UserID == acc.ID {
-				shares = append(shares, sh)
-			}
-		}
+		shares := byUser[acc.ID]
 		if !acc.Friend && !acc.Home && len(shares) == 0 {
 			continue
 		}
@@ -53,6 +51,16 @@ func (f *Fake) usersNodeLocked() *node {
 	root := el("MediaContainer", a("friendlyName", "myPlex"), a("identifier", "com.plexapp.plugins.myplex"),
 		a("machineIdentifier", plexTVContainerID), a("totalSize", len(users)), a("size", len(users)))
 	return root.add(users...)
+}
+
+// sharesByUserLocked groups the shares by account id, each group in
+// sortedSharesLocked order (server, then share id).
+func (f *Fake) sharesByUserLocked() map[int64][]*Share {
+	out := make(map[int64][]*Share, len(f.accounts))
+	for _, sh := range f.sortedSharesLocked() {
+		out[sh.UserID] = append(out[sh.UserID], sh)
+	}
+	return out
 }
 
 func (f *Fake) handleUsers(w http.ResponseWriter, r *http.Request) {
