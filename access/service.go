@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"go.uber.org/zap"
@@ -71,9 +72,12 @@ type Service struct {
 	retryBase time.Duration
 	retryMax  time.Duration
 	lookback  time.Duration
+	// tokenBad mirrors the stored token state (see observe).
+	tokenBad atomic.Bool
 }
 
-// New checks opts and returns a Service. It makes no Plex call; call ResumeIntents at start.
+// New checks opts and returns a Service. It reads the store but makes no Plex call; call
+// ResumeIntents at start.
 func New(opts Options) (*Service, error) {
 	if opts.Store == nil {
 		return nil, errors.New("access: Options.Store is required")
@@ -106,6 +110,9 @@ func New(opts Options) (*Service, error) {
 	}
 	if s.lookback <= 0 {
 		s.lookback = DefaultHistoryLookback
+	}
+	if err := s.loadTokenState(); err != nil {
+		return nil, fmt.Errorf("access: %w", err)
 	}
 	return s, nil
 }

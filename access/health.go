@@ -1,0 +1,122 @@
+package access
+
+import (
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/plex-manager/caddy-plex-manager/plex"
+	"github.com/plex-manager/caddy-plex-manager/storage"
+)
+
+// healthKey is the setting holding the token state.
+const healthKey = "access.health"
+
+// tokenState is the stored token state.
+type tokenState struct {
+	// InvalidSince is when Plex first rejected the token (nil: valid).
+	InvalidSince *time.Time `json:"invalid_since,omitempty"`
+}
+
+// observe inspects the result of a Plex call: a rejected token (401) raises the alert once (event
+// plex.token_invalid, flag in Health); the first success afterwards clears it. It returns err unchanged.
+func (s *Service) observe(err error) error {
+	switch {
+	case errors.Is(err, plex.ErrUnauthorized):
+		if s.tokenBad.Load() {
+			return err
+		}
+		s.setTokenState(true)
+	case err == nil || !retryable(err):
+		// A success, or an answer other than 401 (Plex read the token): the token works.
+		if !s.tokenBad.Load() {
+			return err
+		}
+		s.setTokenState(false)
+	}
+	return err
+}
+
+// setTokenState stores the token state and records the event when it changes.
+func (s *Service) setTokenState(bad bool) {
+	now := s.clock()
+	err := s.store.Update(func(tx *storage.Tx) error {
+		var st tokenState
+		if err := tx.Settings().Get(healthKey, &st); err != nil && !errors.Is(err, storage.ErrNotFound) {
+			return err
+		}
+		if (st.InvalidSince != nil) == bad {
+			return nil // another Service recorded it already
+		}
+		var ev storage.Event
+		if bad {
+			st.InvalidSince = utcPtr(now)
+			ev = newEvent(now, EventTokenInvalid, ActorSystem, 0, "",
+				"Plex rejected the token: passes and changes wait until a working token is entered", nil)
+		} else {
+			ev = newEvent(now, EventTokenRestored, ActorSystem, 0, "", "Plex accepts the token again",
+				map[string]any{"invalid_since": st.InvalidSince})
+			st.InvalidSince = nil
+		}
+		if err := tx.Settings().Put(healthKey, st); err != nil {
+			return err
+		}
+		_, err := tx.Events().Append(ev)
+		return err
+	})
+	if err != nil {
+		s.log.Warn("plex_manager: recording the Plex token state failed")
+		return
+	}
+	s.tokenBad.Store(bad)
+}
+
+// loadTokenState primes the in-memory flag from the store.
+func (s *Service) loadTokenState() error {
+	var st tokenState
+	if err := s.store.GetSetting(healthKey, &st); err != nil && !errors.Is(err, storage.ErrNotFound) {
+		return fmt.Errorf("reading the token state: %w", err)
+	}
+	s.tokenBad.Store(st.InvalidSince != nil)
+	return nil
+}
+
+// Health reports the token state, pending intents, the held sync and the last passes, with alerts.
+func (s *Service) Health() (Health, error) {
+	var st tokenState
+	if err := s.store.GetSetting(healthKey, &st); err != nil && !errors.Is(err, storage.ErrNotFound) {
+		return Health{}, fmt.Errorf("reading the token state: %w", err)
+	}
+	h := Health{TokenValid: st.InvalidSince == nil, TokenInvalidSince: st.InvalidSince}
+	pending, err := s.store.PendingIntents()
+	if err != nil {
+		return Health{}, fmt.Errorf("reading pending intents: %w", err)
+	}
+	h.PendingIntents = len(pending)
+	held, err := s.HeldSync()
+	if err != nil {
+		return Health{}, err
+	}
+	h.Held = held
+	last, err := s.lastPasses()
+	if err != nil {
+		return Health{}, err
+	}
+	if t, ok := last[EventPassSync]; ok {
+		h.LastSync = utcPtr(t)
+	}
+	if t, ok := last[EventPassEnforce]; ok {
+		h.LastEnforce = utcPtr(t)
+	}
+	if !h.TokenValid {
+		h.Alerts = append(h.Alerts, "Plex rejects the token since "+st.InvalidSince.Format(time.RFC3339)+
+			": enter a new token or sign in to Plex again.")
+	}
+	if h.Held != nil {
+		h.Alerts = append(h.Alerts, fmt.Sprintf("Sync held %d removals for your confirmation: %s", len(h.Held.UserIDs), h.Held.Reason))
+	}
+	if h.PendingIntents > 0 {
+		h.Alerts = append(h.Alerts, fmt.Sprintf("%d Plex changes are waiting to be retried.", h.PendingIntents))
+	}
+	return h, nil
+}
