@@ -1,0 +1,80 @@
+package auth
+
+import (
+	"errors"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestSetupCode(t *testing.T) {
+	c := newClock()
+	st := newStore(t)
+	codes, err := NewSetupCodes(st, c.Now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := codes.Redeem("ABCD-EFGH-JKMN"); !errors.Is(err, ErrBadSetupCode) {
+		t.Fatalf("redeem before any code: %v", err)
+	}
+	code, exp, err := codes.Issue()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !regexp.MustCompile(`^[0-9A-HJKMNP-TV-Z]{4}-[0-9A-HJKMNP-TV-Z]{4}-[0-9A-HJKMNP-TV-Z]{4}$`).MatchString(code) {
+		t.Errorf("code %q has the wrong shape", code)
+	}
+	if !exp.Equal(c.Now().Add(time.Hour)) {
+		t.Errorf("expiry %v", exp)
+	}
+	wrong := "0000-0000-0000"
+	if code == wrong {
+		wrong = "1111-1111-1111"
+	}
+	for _, w := range []string{wrong, "", "short", code + "X"} {
+		if err := codes.Redeem(w); !errors.Is(err, ErrBadSetupCode) {
+			t.Errorf("Redeem(%q) = %v", w, err)
+		}
+	}
+	// Wrong attempts leave the right code valid; it is accepted as typed by a person.
+	typed := strings.ToLower(strings.ReplaceAll(code, "-", " "))
+	if err := codes.Redeem(typed); err != nil {
+		t.Fatalf("right code after wrong ones: %v", err)
+	}
+	// Single use.
+	if err := codes.Redeem(code); !errors.Is(err, ErrBadSetupCode) {
+		t.Errorf("second use: %v", err)
+	}
+}
+
+func TestSetupCodeExpiryAndReplacement(t *testing.T) {
+	c := newClock()
+	codes, _ := NewSetupCodes(newStore(t), c.Now)
+	first, _, _ := codes.Issue()
+	second, _, _ := codes.Issue()
+	if first == second {
+		t.Fatal("two codes are equal")
+	}
+	if err := codes.Redeem(first); !errors.Is(err, ErrBadSetupCode) {
+		t.Errorf("a replaced code still works: %v", err)
+	}
+	c.Advance(59 * time.Minute)
+	third, _, _ := codes.Issue()
+	c.Advance(time.Hour)
+	if err := codes.Redeem(third); !errors.Is(err, ErrBadSetupCode) {
+		t.Errorf("an expired code works: %v", err)
+	}
+}
+
+func TestNormalizeSetupCode(t *testing.T) {
+	for in, want := range map[string]string{
+		"abcd-efgh-jkmn": "ABCDEFGHJKMN",
+		" O1IL o ":       "01110",
+		"AB CD\tEF":      "ABCDEF",
+	} {
+		if got := NormalizeSetupCode(in); got != want {
+			t.Errorf("NormalizeSetupCode(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
