@@ -15,19 +15,6 @@ func (s *Service) Grant(ctx context.Context, actor string, req GrantRequest) (Gr
 	return GrantResult{}, errNotYet
 }
 
-// Sync mirrors Plex into the store.
-func (s *Service) Sync(ctx context.Context, actor string) (SyncReport, error) {
-	return SyncReport{}, errNotYet
-}
-
-// ConfirmHeldSync applies the held removals of heldID for users Plex still does not list.
-func (s *Service) ConfirmHeldSync(ctx context.Context, actor, heldID string) (SyncReport, error) {
-	return SyncReport{}, errNotYet
-}
-
-// HeldSync returns the held sync change, or nil.
-func (s *Service) HeldSync() (*HeldSync, error) { return nil, errNotYet }
-
 // PurgePreview returns who a purge would remove and who it keeps, with why.
 func (s *Service) PurgePreview(ctx context.Context) (PurgePlan, error) { return PurgePlan{}, errNotYet }
 

@@ -37,12 +37,16 @@ func putUser(tx *storage.Tx, u storage.User) error {
 	if err := tx.Users().Put(u); err != nil {
 		return fmt.Errorf("storing user %d: %w", u.ID, err)
 	}
+	return setLibraryDue(tx, u.ID, nextUserLibraryBoundary(u))
+}
+
+// setLibraryDue sets (zero: removes) a user's entry in the library window index.
+func setLibraryDue(tx *storage.Tx, id int64, next time.Time) error {
 	list, err := readLibraryDue(tx)
 	if err != nil {
 		return err
 	}
-	next := nextUserLibraryBoundary(u)
-	i := slices.IndexFunc(list, func(d libraryDue) bool { return d.UserID == u.ID })
+	i := slices.IndexFunc(list, func(d libraryDue) bool { return d.UserID == id })
 	switch {
 	case i < 0 && next.IsZero():
 		return nil
@@ -52,7 +56,7 @@ func putUser(tx *storage.Tx, u storage.User) error {
 		list = slices.Delete(list, i, i+1)
 	}
 	if !next.IsZero() {
-		list = append(list, libraryDue{UserID: u.ID, At: next.UTC()})
+		list = append(list, libraryDue{UserID: id, At: next.UTC()})
 		slices.SortFunc(list, func(a, b libraryDue) int { return a.At.Compare(b.At) })
 	}
 	if len(list) == 0 {
