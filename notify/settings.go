@@ -1,0 +1,290 @@
+package notify
+
+import (
+	"errors"
+	"fmt"
+	"net/mail"
+	"net/url"
+	"slices"
+	"strings"
+
+	"github.com/nicholas-fedor/shoutrrr/pkg/router"
+
+	"github.com/plex-manager/caddy-plex-manager/storage"
+)
+
+// SettingName is the storage setting that holds the Settings.
+const SettingName = "notify"
+
+// Sealer encrypts secrets at rest; *storage.Sealer implements it.
+type Sealer interface {
+	Seal(plaintext string) (string, error)
+	Open(sealed string) (string, error)
+}
+
+// Settings are the notification settings. Secret fields are sealed in the store when a Sealer is
+// configured; Public() blanks them for display.
+type Settings struct {
+	// Kinds are the notification kinds the admins want.
+	Kinds []string `json:"kinds,omitempty"`
+	// WebhookURL receives signed JSON; WebhookSecret is the HMAC key (secret).
+	WebhookURL    string `json:"webhook_url,omitempty"`
+	WebhookSecret string `json:"webhook_secret,omitempty"`
+	// DiscordWebhookURL is a Discord channel webhook (secret: the URL is the credential).
+	DiscordWebhookURL string `json:"discord_webhook_url,omitempty"`
+	// ShoutrrrURLs are shoutrrr service URLs, one per channel (secret: they carry credentials).
+	ShoutrrrURLs []string `json:"shoutrrr_urls,omitempty"`
+
+	// WarnDays warns users that many days before their access expires (0: no expiry warnings).
+	WarnDays int `json:"warn_days,omitempty"`
+	// WarnPurge warns users a purge would remove.
+	WarnPurge bool `json:"warn_purge,omitempty"`
+	// WarnEmail and WarnDiscord choose how users are warned.
+	WarnEmail   bool `json:"warn_email,omitempty"`
+	WarnDiscord bool `json:"warn_discord,omitempty"`
+	// SMTP sends the e-mail warnings.
+	SMTP SMTPSettings `json:"smtp,omitzero"`
+}
+
+// SMTPSettings configure the mail server.
+type SMTPSettings struct {
+	Host string `json:"host,omitempty"`
+	Port int    `json:"port,omitempty"`
+	// Security is "starttls" (default), "tls" (implicit TLS, port 465) or "none" (only for a
+	// relay on the same host or network).
+	Security string `json:"security,omitempty"`
+	Username string `json:"username,omitempty"`
+	Password string `json:"password,omitempty"`
+	// From is the sender address ("Plex <plex@example.com>").
+	From string `json:"from,omitempty"`
+}
+
+// Configured reports whether a mail server is set.
+func (s SMTPSettings) Configured() bool { return s.Host != "" && s.From != "" }
+
+// Wants reports whether the admins picked kind.
+func (s Settings) Wants(kind string) bool { return slices.Contains(s.Kinds, kind) }
+
+// Channels lists the configured channels: "webhook", "discord" and "shoutrrr:<n>" per URL.
+func (s Settings) Channels() []string {
+	var out []string
+	if s.WebhookURL != "" {
+		out = append(out, ChannelWebhook)
+	}
+	if s.DiscordWebhookURL != "" {
+		out = append(out, ChannelDiscord)
+	}
+	for i := range s.ShoutrrrURLs {
+		out = append(out, fmt.Sprintf("%s:%d", ChannelShoutrrr, i+1))
+	}
+	return out
+}
+
+// Public returns a copy safe to show: secrets replaced by a mask when set.
+func (s Settings) Public() Settings {
+	c := s
+	c.Kinds = slices.Clone(s.Kinds)
+	mask := func(v string) string {
+		if v == "" {
+			return ""
+		}
+		return Mask
+	}
+	c.WebhookSecret = mask(s.WebhookSecret)
+	c.DiscordWebhookURL = mask(s.DiscordWebhookURL)
+	c.SMTP.Password = mask(s.SMTP.Password)
+	c.ShoutrrrURLs = nil
+	for _, u := range s.ShoutrrrURLs {
+		c.ShoutrrrURLs = append(c.ShoutrrrURLs, redactURL(u))
+	}
+	return c
+}
+
+// Mask stands for a secret that is set; saving it back keeps the stored secret.
+const Mask = "••••••••"
+
+// Merge returns next with every secret left as Mask (or, for shoutrrr URLs, left as shown by
+// Public) replaced by the current secret, so a form that never shows secrets can be saved.
+func (s Settings) Merge(next Settings) Settings {
+	keep := func(nv, cur string) string {
+		if nv == Mask {
+			return cur
+		}
+		return nv
+	}
+	next.WebhookSecret = keep(next.WebhookSecret, s.WebhookSecret)
+	next.DiscordWebhookURL = keep(next.DiscordWebhookURL, s.DiscordWebhookURL)
+	next.SMTP.Password = keep(next.SMTP.Password, s.SMTP.Password)
+	urls := make([]string, 0, len(next.ShoutrrrURLs))
+	for _, u := range next.ShoutrrrURLs {
+		for _, cur := range s.ShoutrrrURLs {
+			if u == redactURL(cur) {
+				u = cur
+				break
+			}
+		}
+		urls = append(urls, u)
+	}
+	next.ShoutrrrURLs = urls
+	return next
+}
+
+// InputError names the field a validation error is about.
+type InputError struct {
+	Field   string
+	Message string
+}
+
+// Error returns "field: message".
+func (e *InputError) Error() string { return e.Field + ": " + e.Message }
+
+// Validate checks the settings and normalises them (trimmed, kinds sorted and unique).
+func (s *Settings) Validate() error {
+	var kinds []string
+	for _, k := range s.Kinds {
+		k = strings.TrimSpace(k)
+		if !validKind(k) {
+			return &InputError{"kinds", fmt.Sprintf("unknown kind %q", k)}
+		}
+		if !slices.Contains(kinds, k) {
+			kinds = append(kinds, k)
+		}
+	}
+	slices.Sort(kinds)
+	s.Kinds = kinds
+	s.WebhookURL = strings.TrimSpace(s.WebhookURL)
+	if s.WebhookURL != "" {
+		if err := checkHTTPURL(s.WebhookURL); err != nil {
+			return &InputError{"webhook_url", err.Error()}
+		}
+	}
+	if len(s.WebhookSecret) > 256 {
+		return &InputError{"webhook_secret", "must be at most 256 characters"}
+	}
+	s.DiscordWebhookURL = strings.TrimSpace(s.DiscordWebhookURL)
+	if s.DiscordWebhookURL != "" {
+		if err := checkHTTPURL(s.DiscordWebhookURL); err != nil {
+			return &InputError{"discord_webhook_url", err.Error()}
+		}
+	}
+	var urls []string
+	for _, u := range s.ShoutrrrURLs {
+		if u = strings.TrimSpace(u); u == "" {
+			continue
+		}
+		if _, err := router.New(nil, u); err != nil {
+			return &InputError{"shoutrrr_urls", fmt.Sprintf("%s is not a service URL shoutrrr knows", redactURL(u))}
+		}
+		urls = append(urls, u)
+	}
+	if len(urls) > 10 {
+		return &InputError{"shoutrrr_urls", "at most 10 URLs"}
+	}
+	s.ShoutrrrURLs = urls
+	if s.WarnDays < 0 || s.WarnDays > 90 {
+		return &InputError{"warn_days", "must be between 0 and 90"}
+	}
+	m := &s.SMTP
+	m.Host, m.From, m.Security = strings.TrimSpace(m.Host), strings.TrimSpace(m.From), strings.ToLower(strings.TrimSpace(m.Security))
+	switch m.Security {
+	case "":
+		m.Security = "starttls"
+	case "starttls", "tls", "none":
+	default:
+		return &InputError{"smtp.security", "must be starttls, tls or none"}
+	}
+	if m.Port < 0 || m.Port > 65535 {
+		return &InputError{"smtp.port", "must be a TCP port"}
+	}
+	if m.From != "" {
+		if _, err := mail.ParseAddress(m.From); err != nil {
+			return &InputError{"smtp.from", "is not an e-mail address"}
+		}
+	}
+	if s.WarnEmail && !m.Configured() {
+		return &InputError{"smtp.host", "e-mail warnings need a mail server and a sender address"}
+	}
+	return nil
+}
+
+// checkHTTPURL accepts absolute http(s) URLs with a host.
+func checkHTTPURL(raw string) error {
+	u, err := url.Parse(raw)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return errors.New("must be an absolute http(s) URL")
+	}
+	return nil
+}
+
+// redactURL shows a URL's scheme and host only, e.g. "telegram://…@telegram".
+func redactURL(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil || u.Scheme == "" {
+		return "[invalid URL]"
+	}
+	host := u.Host
+	if u.User != nil {
+		host = "…@" + host
+	}
+	if u.Path != "" && u.Path != "/" || u.RawQuery != "" {
+		return u.Scheme + "://" + host + "/…"
+	}
+	return u.Scheme + "://" + host
+}
+
+// sealedFields lists pointers to the secret fields of s.
+func (s *Settings) sealedFields() []*string {
+	fields := []*string{&s.WebhookSecret, &s.DiscordWebhookURL, &s.SMTP.Password}
+	for i := range s.ShoutrrrURLs {
+		fields = append(fields, &s.ShoutrrrURLs[i])
+	}
+	return fields
+}
+
+// loadSettings reads the settings, opening sealed secrets.
+func loadSettings(store *storage.Store, sealer Sealer) (Settings, error) {
+	var s Settings
+	err := store.GetSetting(SettingName, &s)
+	if errors.Is(err, storage.ErrNotFound) {
+		return Settings{}, nil
+	}
+	if err != nil {
+		return Settings{}, fmt.Errorf("reading notification settings: %w", err)
+	}
+	for _, f := range s.sealedFields() {
+		if *f == "" || !storage.IsSealed(*f) {
+			continue
+		}
+		if sealer == nil {
+			return Settings{}, errors.New("notification settings are sealed but no sealing key is configured")
+		}
+		plain, err := sealer.Open(*f)
+		if err != nil {
+			return Settings{}, fmt.Errorf("opening a sealed notification secret: %w", err)
+		}
+		*f = plain
+	}
+	return s, nil
+}
+
+// saveSettings stores the settings, sealing secrets when a sealer is given.
+func saveSettings(store *storage.Store, sealer Sealer, s Settings) error {
+	s.Kinds = slices.Clone(s.Kinds)
+	s.ShoutrrrURLs = slices.Clone(s.ShoutrrrURLs)
+	if sealer != nil {
+		for _, f := range s.sealedFields() {
+			if *f == "" {
+				continue
+			}
+			sealed, err := sealer.Seal(*f)
+			if err != nil {
+				return fmt.Errorf("sealing a notification secret: %w", err)
+			}
+			*f = sealed
+		}
+	}
+	if err := store.PutSetting(SettingName, s); err != nil {
+		return fmt.Errorf("saving notification settings: %w", err)
+	}
+	return nil
+}

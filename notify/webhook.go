@@ -1,0 +1,206 @@
+package notify
+
+import (
+	"bytes"
+	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Webhook headers.
+const (
+	// HeaderTimestamp carries the Unix time of the delivery.
+	HeaderTimestamp = "X-Plex-Manager-Timestamp"
+	// HeaderSignature carries "v1=" and the hex HMAC-SHA256 of "<timestamp>.<body>" under the
+	// webhook secret (absent without a secret).
+	HeaderSignature = "X-Plex-Manager-Signature"
+	// HeaderKind carries the notification kind.
+	HeaderKind = "X-Plex-Manager-Kind"
+)
+
+// userAgent identifies the deliveries.
+const userAgent = "CaddyPlexManager-Notify/1"
+
+// Sign returns the signature header value of body sent at unix time ts under secret.
+func Sign(secret string, ts int64, body []byte) string {
+	mac := hmac.New(sha256.New, []byte(secret))
+	mac.Write([]byte(strconv.FormatInt(ts, 10)))
+	mac.Write([]byte{'.'})
+	mac.Write(body)
+	return "v1=" + hex.EncodeToString(mac.Sum(nil))
+}
+
+// Errors of VerifySignature.
+var (
+	ErrBadSignature = errors.New("webhook signature does not match")
+	ErrStale        = errors.New("webhook timestamp outside the tolerance")
+)
+
+// VerifySignature checks a delivery as a receiver should: the timestamp header must be within
+// tolerance of now (replays are refused) and the signature must match, compared in constant time.
+func VerifySignature(secret string, h http.Header, body []byte, now time.Time, tolerance time.Duration) error {
+	ts, err := strconv.ParseInt(h.Get(HeaderTimestamp), 10, 64)
+	if err != nil {
+		return fmt.Errorf("%w: no valid %s header", ErrBadSignature, HeaderTimestamp)
+	}
+	if d := now.Sub(time.Unix(ts, 0)); d > tolerance || d < -tolerance {
+		return ErrStale
+	}
+	want := Sign(secret, ts, body)
+	if !hmac.Equal([]byte(want), []byte(h.Get(HeaderSignature))) {
+		return ErrBadSignature
+	}
+	return nil
+}
+
+// deliveryError is a failed attempt; retry says whether another attempt may succeed and after
+// how long at least (Retry-After).
+type deliveryError struct {
+	msg        string
+	retry      bool
+	retryAfter time.Duration
+}
+
+func (e *deliveryError) Error() string { return e.msg }
+
+// permanent reports whether err is a delivery error that must not be retried.
+func permanent(err error) bool {
+	var de *deliveryError
+	return errors.As(err, &de) && !de.retry
+}
+
+// retryAfterOf reads the wait a delivery error asks for.
+func retryAfterOf(err error) time.Duration {
+	var de *deliveryError
+	if errors.As(err, &de) {
+		return de.retryAfter
+	}
+	return 0
+}
+
+// postJSON sends body to target and classifies the answer: 2xx ok; 429 and 5xx retryable
+// (honouring Retry-After in seconds); other statuses permanent. Network errors are retryable.
+// Errors never contain the target URL (it may be a credential).
+func postJSON(ctx context.Context, hc *http.Client, target string, body []byte, header http.Header) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, target, bytes.NewReader(body))
+	if err != nil {
+		return &deliveryError{msg: "invalid URL"}
+	}
+	for k, v := range header {
+		req.Header[k] = v
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("User-Agent", userAgent)
+	resp, err := hc.Do(req)
+	if err != nil {
+		msg := "no answer"
+		if errors.Is(err, context.DeadlineExceeded) || errors.Is(ctx.Err(), context.DeadlineExceeded) {
+			msg = "timed out"
+		} else if errors.Is(err, context.Canceled) {
+			msg = "cancelled"
+		}
+		return &deliveryError{msg: msg, retry: true}
+	}
+	defer resp.Body.Close()
+	snippet, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
+	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
+		return nil
+	}
+	msg := fmt.Sprintf("HTTP %d", resp.StatusCode)
+	if s := strings.TrimSpace(string(snippet)); s != "" && !strings.Contains(s, target) {
+		msg += ": " + truncate(s, 200)
+	}
+	de := &deliveryError{msg: msg, retry: resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode >= 500}
+	if secs, err := strconv.Atoi(strings.TrimSpace(resp.Header.Get("Retry-After"))); err == nil && secs > 0 {
+		de.retryAfter = time.Duration(secs) * time.Second
+	}
+	if resp.StatusCode == http.StatusTooManyRequests && de.retryAfter == 0 {
+		// Discord puts the wait in the body.
+		var d struct {
+			RetryAfter float64 `json:"retry_after"`
+		}
+		if json.Unmarshal(snippet, &d) == nil && d.RetryAfter > 0 {
+			de.retryAfter = time.Duration(d.RetryAfter * float64(time.Second))
+		}
+	}
+	return de
+}
+
+// truncate cuts s to n bytes.
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n] + "…"
+}
+
+// webhook is the generic signed JSON webhook.
+type webhook struct {
+	url    string
+	secret string
+	hc     *http.Client
+	now    func() time.Time
+}
+
+func (w webhook) name() string { return ChannelWebhook }
+
+func (w webhook) send(ctx context.Context, m Message) error {
+	body, err := json.Marshal(m)
+	if err != nil {
+		return &deliveryError{msg: "encoding the message: " + err.Error()}
+	}
+	h := http.Header{}
+	ts := w.now().Unix()
+	h.Set(HeaderTimestamp, strconv.FormatInt(ts, 10))
+	h.Set(HeaderKind, m.Kind)
+	if w.secret != "" {
+		h.Set(HeaderSignature, Sign(w.secret, ts, body))
+	}
+	return postJSON(ctx, w.hc, w.url, body, h)
+}
+
+// discord posts to a Discord channel webhook.
+type discord struct {
+	url string
+	hc  *http.Client
+}
+
+func (d discord) name() string { return ChannelDiscord }
+
+// discordColor picks an embed colour per kind.
+func discordColor(kind string) int {
+	switch kind {
+	case KindServerOffline, KindTokenInvalid, KindAccessExpired:
+		return 0xd9534f
+	case KindStreamKilled, KindAccessExpiring, KindPurgeDone:
+		return 0xf0ad4e
+	}
+	return 0xe5a00d
+}
+
+func (d discord) send(ctx context.Context, m Message) error {
+	payload := map[string]any{
+		"username":         "Plex Manager",
+		"allowed_mentions": map[string]any{"parse": []string{}},
+		"embeds": []map[string]any{{
+			"title":       truncate(m.Title, 256),
+			"description": truncate(m.Text, 4000),
+			"color":       discordColor(m.Kind),
+			"timestamp":   m.At.UTC().Format(time.RFC3339),
+		}},
+	}
+	body, err := json.Marshal(payload)
+	if err != nil {
+		return &deliveryError{msg: "encoding the message: " + err.Error()}
+	}
+	return postJSON(ctx, d.hc, d.url, body, nil)
+}
