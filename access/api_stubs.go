@@ -15,24 +15,6 @@ func (s *Service) Grant(ctx context.Context, actor string, req GrantRequest) (Gr
 	return GrantResult{}, errNotYet
 }
 
-// PurgePreview returns who a purge would remove and who it keeps, with why.
-func (s *Service) PurgePreview(ctx context.Context) (PurgePlan, error) { return PurgePlan{}, errNotYet }
-
-// Purge removes exactly the given users that are still eligible.
-func (s *Service) Purge(ctx context.Context, actor string, userIDs []int64) (PurgeReport, error) {
-	return PurgeReport{}, errNotYet
-}
-
-// AutoPurge runs a purge of every eligible user when the AutoPurge setting is on (capped).
-func (s *Service) AutoPurge(ctx context.Context) (PurgeReport, error) {
-	return PurgeReport{}, errNotYet
-}
-
-// HistoryPass reads every server's watch history since its watermark and records last activity.
-func (s *Service) HistoryPass(ctx context.Context) (PassReport, error) {
-	return PassReport{}, errNotYet
-}
-
 // BulkApply applies op to every user in userIDs, one by one, and reports per-user results.
 func (s *Service) BulkApply(ctx context.Context, actor string, userIDs []int64, op BulkOp) (BulkReport, error) {
 	return BulkReport{}, errNotYet

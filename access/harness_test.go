@@ -3,6 +3,7 @@ package access
 import (
 	"context"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -198,3 +199,6 @@ func mustOK(t testing.TB, err error, what string) {
 		t.Fatalf("%s: %v", what, err)
 	}
 }
+
+// contains reports whether s contains sub.
+func contains(s, sub string) bool { return strings.Contains(s, sub) }
