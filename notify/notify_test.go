@@ -369,3 +369,12 @@ func TestVerifySignature(t *testing.T) {
 		t.Errorf("no timestamp: %v", err)
 	}
 }
+
+func toJSON(t *testing.T, v any) string {
+	t.Helper()
+	b, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}

@@ -153,4 +153,3 @@ func (f *smtpFake) handle(c net.Conn) {
 		}
 	}
 }
-
