@@ -38,6 +38,9 @@ var (
 	ErrServerNotFound = errors.New("server not found")
 	// ErrNoHeldSync: ConfirmHeldSync found nothing held (or a different id).
 	ErrNoHeldSync = errors.New("no held sync change to confirm")
+	// ErrRetryScheduled: Plex could not take the change now (down, rate limited, token rejected); it
+	// is recorded as an intent and a later pass retries it. The error also wraps the Plex error.
+	ErrRetryScheduled = errors.New("the change will be retried")
 	// ErrBusy: an intent for the same user is still waiting to be retried; the change was not made.
 	ErrBusy = errors.New("a change for this user is still waiting to be retried")
 )

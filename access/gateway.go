@@ -3,7 +3,6 @@ package access
 import (
 	"context"
 	"errors"
-	"time"
 
 	"github.com/plex-manager/caddy-plex-manager/plex"
 )
@@ -255,6 +254,3 @@ func (g *PlexGateway) ServerHistory(ctx context.Context, baseURL string, q plex.
 	}
 	return g.c.Server(baseURL, t).History(ctx, q)
 }
-
-// gatewayTimeout bounds a single gateway call made by a pass when the caller's context has no deadline.
-const gatewayTimeout = 60 * time.Second

@@ -61,7 +61,7 @@ func (s *Service) resumeIntent(ctx context.Context, in storage.Intent) (Change, 
 		}
 		return o.change(ResultSkipped, "rolled back: "+why), nil
 	}
-	err = s.execIntent(ctx, in, o)
+	err = s.execIntent(ctx, in, &o)
 	result, msg := resultOf(err)
 	return o.change(result, msg), nil
 }
@@ -81,6 +81,9 @@ func (s *Service) decodeIntent(in storage.Intent) (op, error) {
 // staleIntent reports whether a pending operation is no longer wanted: the user record is gone, or an
 // operation that gives access is for a user removed after the intent was written.
 func (s *Service) staleIntent(in storage.Intent, o op) (string, bool, error) {
+	if len(o.Steps) > 0 && o.Steps[0].Call == callCreateManaged && !o.Steps[0].Done {
+		return "", false, nil // the user record is written when the managed user exists
+	}
 	u, err := s.store.GetUser(o.UserID)
 	if errors.Is(err, storage.ErrNotFound) {
 		return "the user no longer exists", true, nil

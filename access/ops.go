@@ -23,6 +23,9 @@ const (
 	callRemoveHomeUser = "remove_home_user"
 	// callCancelInvite withdraws a pending invitation; "not found" is done.
 	callCancelInvite = "cancel_invite"
+	// callCreateManaged creates a managed Home user (a managed user of that name not yet in the store
+	// is taken instead, so a retry after a crash does not create a second one).
+	callCreateManaged = "create_managed"
 )
 
 // Final statuses of an operation.
@@ -41,8 +44,13 @@ type step struct {
 	// InviteeID or Invitee (email or username) name who a share is for.
 	InviteeID int64  `json:"invitee_id,omitempty"`
 	Invitee   string `json:"invitee,omitempty"`
-	// Email identifies an invitation to an address without a Plex account.
+	// Email identifies an invitation to an address without a Plex account; Login is the email or
+	// username a pending invitee is known by (to find their share).
 	Email string `json:"email,omitempty"`
+	Login string `json:"login,omitempty"`
+	// Name and Profile describe a managed user to create.
+	Name    string `json:"name,omitempty"`
+	Profile string `json:"profile,omitempty"`
 	// Libraries are server keys and SectionIDs the matching plex.tv ids (share and update).
 	Libraries  []string                  `json:"libraries,omitempty"`
 	SectionIDs []int64                   `json:"section_ids,omitempty"`
@@ -175,8 +183,9 @@ func inviteeOf(st *step, u storage.User) {
 		st.InviteeID = u.ID
 		return
 	}
-	st.Invitee = u.Email
+	st.Invitee = cmpOr(u.Email, u.Username)
 	st.Email = u.Email
+	st.Login = cmpOr(u.Email, u.Username)
 }
 
 // shareStep builds the step that puts a share with libraries on Plex: an update when the user has a

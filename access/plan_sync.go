@@ -148,8 +148,12 @@ func PlanSync(in SyncInput) SyncPlan {
 		if u.Status == storage.StatusActive || u.Status == storage.StatusPending {
 			active++
 		}
-		if u.ID < 0 && u.Email != "" {
-			pendingByEmail[normaliseLogin(u.Email)] = u
+		if u.ID < 0 {
+			for _, login := range []string{u.Email, u.Username} {
+				if login != "" {
+					pendingByEmail[normaliseLogin(login)] = u
+				}
+			}
 		}
 	}
 	if len(listed) == 0 && active > 0 {
@@ -293,12 +297,16 @@ func adopt(m *mirrored, pendingByEmail map[string]storage.User, now time.Time, f
 	u := storage.User{ID: m.id, CreatedAt: now, UpdatedAt: now}
 	var mergedID int64
 	reason := "found in Plex"
-	if m.id > 0 && m.user.Email != "" {
-		if p, ok := pendingByEmail[normaliseLogin(m.user.Email)]; ok {
+	if m.id > 0 {
+		p, ok := pendingByEmail[normaliseLogin(m.user.Email)]
+		if !ok && m.user.Username != "" {
+			p, ok = pendingByEmail[normaliseLogin(m.user.Username)]
+		}
+		if ok && (m.user.Email != "" || m.user.Username != "") {
 			u = p.Clone()
 			u.ID, u.UpdatedAt, u.RemovedAt = m.id, now, nil
 			mergedID = p.ID
-			reason = "accepted the invitation sent to " + p.Email
+			reason = "accepted the invitation sent to " + cmpOr(p.Email, p.Username)
 		}
 	}
 	u.UUID, u.Username, u.Email, u.Title, u.Thumb = m.user.UUID, m.user.Username, cmpOr(m.user.Email, u.Email), m.user.Title, m.user.Thumb

@@ -19,6 +19,9 @@ func (e *errRetryLater) Error() string {
 }
 func (e *errRetryLater) Unwrap() error { return e.err }
 
+// Is makes errors.Is(err, ErrRetryScheduled) true.
+func (e *errRetryLater) Is(target error) bool { return target == ErrRetryScheduled }
+
 // isRetryLater reports whether err says the change is waiting for a retry.
 func isRetryLater(err error) bool {
 	var r *errRetryLater
@@ -48,11 +51,18 @@ type prepareFunc func(tx *storage.Tx) error
 // runOp records o as a pending intent (together with prepare's changes), then carries it out. The
 // caller holds the pass lock.
 func (s *Service) runOp(ctx context.Context, o op, prepare prepareFunc) error {
+	_, err := s.runOpUser(ctx, o, prepare)
+	return err
+}
+
+// runOpUser is runOp returning the user the operation was for (a created managed user's new id).
+func (s *Service) runOpUser(ctx context.Context, o op, prepare prepareFunc) (int64, error) {
 	in, err := s.writeIntent(o, prepare)
 	if err != nil {
-		return err
+		return 0, err
 	}
-	return s.execIntent(ctx, in, o)
+	err = s.execIntent(ctx, in, &o)
+	return o.UserID, err
 }
 
 // writeIntent stores o as a pending intent, with prepare's changes in the same transaction.
@@ -88,19 +98,19 @@ func (s *Service) writeIntent(o op, prepare prepareFunc) (storage.Intent, error)
 // succeeds; the last one also applies the final change, records the audit event and completes the
 // intent, all in one transaction. A Plex failure that may pass keeps the intent pending with a backoff
 // (the error wraps errRetryLater); any other failure marks it failed and records intent.failed.
-func (s *Service) execIntent(ctx context.Context, in storage.Intent, o op) error {
+func (s *Service) execIntent(ctx context.Context, in storage.Intent, o *op) error {
 	if len(o.Steps) == 0 {
-		return s.completeStep(in, &o, -1, stepResult{})
+		return s.completeStep(in, o, -1, stepResult{})
 	}
 	for i := range o.Steps {
 		if o.Steps[i].Done {
 			continue
 		}
-		res, err := s.callStep(ctx, o, &o.Steps[i])
+		res, err := s.callStep(ctx, *o, &o.Steps[i])
 		if err != nil {
-			return s.failIntent(in, o, err)
+			return s.failIntent(in, *o, err)
 		}
-		if err := s.completeStep(in, &o, i, res); err != nil {
+		if err := s.completeStep(in, o, i, res); err != nil {
 			return err
 		}
 	}
@@ -111,6 +121,8 @@ func (s *Service) execIntent(ctx context.Context, in storage.Intent, o op) error
 type stepResult struct {
 	ShareID int64
 	Pending bool
+	// UserID is the id of a created managed user.
+	UserID int64
 }
 
 // callStep makes the Plex call of st idempotently.
@@ -131,6 +143,8 @@ func (s *Service) callStep(ctx context.Context, o op, st *step) (stepResult, err
 			err = nil
 		}
 		return stepResult{}, err
+	case callCreateManaged:
+		return s.createManaged(ctx, st)
 	case callRemoveHomeUser:
 		err := s.observe(s.gw.RemoveHomeUser(ctx, o.UserID))
 		if errors.Is(err, plex.ErrNotFound) {
@@ -165,7 +179,7 @@ func (s *Service) ensureShare(ctx context.Context, userID int64, st *step, updat
 	if !errors.Is(err, plex.ErrAlreadyShared) {
 		return stepResult{}, err
 	}
-	found, ferr := s.findShare(ctx, st.ServerID, userID, cmpOr(st.Email, st.Invitee))
+	found, ferr := s.findShare(ctx, st.ServerID, userID, cmpOr(st.Login, cmpOr(st.Email, st.Invitee)))
 	if ferr != nil {
 		return stepResult{}, fmt.Errorf("plex reports an existing share but it could not be found: %w", ferr)
 	}
@@ -180,7 +194,7 @@ func (s *Service) ensureShare(ctx context.Context, userID int64, st *step, updat
 func (s *Service) removeShare(ctx context.Context, userID int64, st *step) error {
 	shareID, pending := st.ShareID, st.Call == callCancelInvite
 	if shareID <= 0 {
-		found, err := s.findShare(ctx, st.ServerID, userID, st.Email)
+		found, err := s.findShare(ctx, st.ServerID, userID, cmpOr(st.Login, st.Email))
 		if errors.Is(err, plex.ErrNotFound) {
 			return nil
 		}
@@ -206,14 +220,16 @@ func (s *Service) removeShare(ctx context.Context, userID int64, st *step) error
 	return err
 }
 
-// findShare looks a user's share of a server up on Plex (by id, else by email): one Users call.
-func (s *Service) findShare(ctx context.Context, serverID string, userID int64, email string) (plex.UserShare, error) {
+// findShare looks a user's share of a server up on Plex (by id, else by email or username): one Users
+// call.
+func (s *Service) findShare(ctx context.Context, serverID string, userID int64, login string) (plex.UserShare, error) {
 	users, err := s.gw.Users(ctx, serverID)
 	if err = s.observe(err); err != nil {
 		return plex.UserShare{}, err
 	}
 	for _, u := range users {
-		match := (userID > 0 && u.ID == userID) || (email != "" && strings.EqualFold(u.Email, email))
+		match := (userID > 0 && u.ID == userID) ||
+			(login != "" && (strings.EqualFold(u.Email, login) || strings.EqualFold(u.Username, login)))
 		if !match {
 			continue
 		}
@@ -237,11 +253,21 @@ func (s *Service) completeStep(in storage.Intent, o *op, i int, res stepResult) 
 		return err
 	}
 	now := s.clock()
+	if i >= 0 && o.Steps[i].Call == callCreateManaged {
+		o.UserID = res.UserID
+		if payload, err = encodeOp(*o); err != nil {
+			return err
+		}
+	}
 	err = s.store.Update(func(tx *storage.Tx) error {
 		u, err := tx.Users().Get(o.UserID)
 		missing := errors.Is(err, storage.ErrNotFound)
 		if err != nil && !missing {
 			return err
+		}
+		if missing && i >= 0 && o.Steps[i].Call == callCreateManaged {
+			u, missing = storage.User{ID: res.UserID, Title: o.Steps[i].Name, Kind: storage.KindManaged,
+				Status: storage.StatusActive, CreatedAt: now}, false
 		}
 		if !missing {
 			if i >= 0 {
@@ -261,6 +287,9 @@ func (s *Service) completeStep(in storage.Intent, o *op, i int, res stepResult) 
 		}
 		cur.Payload = payload
 		cur.UpdatedAt = now
+		if cur.UserID == 0 {
+			cur.UserID = o.UserID
+		}
 		if !last {
 			return tx.Intents().Put(cur)
 		}
