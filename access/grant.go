@@ -174,7 +174,7 @@ func grantedUser(cur storage.User, known bool, req GrantRequest, now time.Time) 
 	activeNow := known && (cur.Status == storage.StatusActive || cur.Status == storage.StatusPending)
 	if activeNow {
 		// Keep the later expiry (none is the latest) and the start already passed.
-		if cur.ExpiresAt != nil && req.ExpiresAt != nil && req.ExpiresAt.After(*cur.ExpiresAt) {
+		if cur.ExpiresAt != nil && (req.ExpiresAt == nil || req.ExpiresAt.After(*cur.ExpiresAt)) {
 			next.ExpiresAt = cloneTime(req.ExpiresAt)
 		}
 	} else {
