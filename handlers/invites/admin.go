@@ -86,7 +86,7 @@ func (f *Feature) newFormView(id string, v formValues, errs map[string]string) (
 		return formView{}, err
 	}
 	return formView{Edit: id != "", ID: id, Values: v, Servers: serverChoices(servers, v.Libraries), Errors: errs,
-		Discord: f.svc.DiscordAvailable() || v.Discord == storage.DiscordOptional || v.Discord == storage.DiscordRequired,
+		Discord:  f.svc.DiscordAvailable() || v.Discord == storage.DiscordOptional || v.Discord == storage.DiscordRequired,
 		LinkBase: f.svc.LinkBase(), Filters: []filterInput{
 			{Name: "filter_movies", Label: "Movies", Value: v.FilterMovies, Error: errs["filter_movies"]},
 			{Name: "filter_television", Label: "TV shows", Value: v.FilterTV, Error: errs["filter_television"]},

@@ -97,8 +97,8 @@ func checked(s string) bool {
 func (v formValues) spec() (invite.Spec, error) {
 	s := invite.Spec{
 		Code: v.Code, Label: v.Label, Libraries: v.Libraries, AllowDownloads: v.AllowDownloads,
-		Filters:  storage.Filters{Movies: v.FilterMovies, Television: v.FilterTV, Music: v.FilterMusic},
-		Discord:  v.Discord, DiscordGuildID: v.DiscordGuildID, Onboarding: v.Onboarding, Enabled: v.Enabled,
+		Filters: storage.Filters{Movies: v.FilterMovies, Television: v.FilterTV, Music: v.FilterMusic},
+		Discord: v.Discord, DiscordGuildID: v.DiscordGuildID, Onboarding: v.Onboarding, Enabled: v.Enabled,
 	}
 	var err error
 	if s.ExpiresAt, err = parseFormTime("expires_at", v.ExpiresAt); err != nil {
