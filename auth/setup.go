@@ -136,3 +136,29 @@ func (c *SetupCodes) Redeem(code string) error {
 	}
 	return nil
 }
+
+// Active reports whether an unexpired code exists (without consuming it).
+func (c *SetupCodes) Active() (bool, error) {
+	now := c.now()
+	var active bool
+	err := c.store.Update(func(tx *storage.Tx) error {
+		active = false
+		val, err := tx.States().Take(setupStateKind, setupStateKey)
+		if errors.Is(err, storage.ErrNotFound) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		var rec setupRecord
+		if err := json.Unmarshal(val, &rec); err != nil || !now.Before(rec.ExpiresAt) {
+			return nil
+		}
+		active = true
+		return tx.States().Put(setupStateKind, setupStateKey, val, rec.ExpiresAt.Sub(now))
+	})
+	if err != nil {
+		return false, fmt.Errorf("checking for a setup code: %w", err)
+	}
+	return active, nil
+}

@@ -18,9 +18,15 @@ func TestSetupCode(t *testing.T) {
 	if err := codes.Redeem("ABCD-EFGH-JKMN"); !errors.Is(err, ErrBadSetupCode) {
 		t.Fatalf("redeem before any code: %v", err)
 	}
+	if active, err := codes.Active(); active || err != nil {
+		t.Fatalf("Active before any code = %v, %v", active, err)
+	}
 	code, exp, err := codes.Issue()
 	if err != nil {
 		t.Fatal(err)
+	}
+	if active, err := codes.Active(); !active || err != nil {
+		t.Fatalf("Active after Issue = %v, %v", active, err)
 	}
 	if !regexp.MustCompile(`^[0-9A-HJKMNP-TV-Z]{4}-[0-9A-HJKMNP-TV-Z]{4}-[0-9A-HJKMNP-TV-Z]{4}$`).MatchString(code) {
 		t.Errorf("code %q has the wrong shape", code)
@@ -46,6 +52,9 @@ func TestSetupCode(t *testing.T) {
 	if err := codes.Redeem(code); !errors.Is(err, ErrBadSetupCode) {
 		t.Errorf("second use: %v", err)
 	}
+	if active, _ := codes.Active(); active {
+		t.Error("a used code is still active")
+	}
 }
 
 func TestSetupCodeExpiryAndReplacement(t *testing.T) {
@@ -62,6 +71,9 @@ func TestSetupCodeExpiryAndReplacement(t *testing.T) {
 	c.Advance(59 * time.Minute)
 	third, _, _ := codes.Issue()
 	c.Advance(time.Hour)
+	if active, _ := codes.Active(); active {
+		t.Error("an expired code is active")
+	}
 	if err := codes.Redeem(third); !errors.Is(err, ErrBadSetupCode) {
 		t.Errorf("an expired code works: %v", err)
 	}

@@ -6,10 +6,14 @@ import (
 	"net/url"
 	"regexp"
 	"strings"
+	"time"
 
 	"go.uber.org/zap"
 
+	"github.com/plex-manager/caddy-plex-manager/auth"
 	"github.com/plex-manager/caddy-plex-manager/handlers/web"
+	"github.com/plex-manager/caddy-plex-manager/plex"
+	"github.com/plex-manager/caddy-plex-manager/storage"
 )
 
 // Handler modes: what one mounted handler serves.
@@ -66,6 +70,48 @@ type Deps struct {
 	// Authenticator overrides who a request is (tests of feature packages). Nil means the
 	// store-backed sessions and API keys of the auth package.
 	Authenticator web.Authenticator
+
+	// Store is the database: admins, sessions, API keys, settings. In admin mode without a Store
+	// (and without an Authenticator) every page and API route answers as to an anonymous visitor
+	// and the sign-in page says sign-in is unavailable.
+	Store *storage.Store
+	// Sealer seals secrets kept in settings (the Plex owner token). Without it the UI refuses to
+	// store a token.
+	Sealer *storage.Sealer
+	// Throttle limits sign-in and setup-code attempts. The root keeps one across config reloads;
+	// nil gives each handler its own.
+	Throttle *auth.Throttle
+	// PasswordParams overrides the argon2id parameters of new password hashes (tests use cheap
+	// ones); nil means auth.DefaultParams.
+	PasswordParams *auth.Params
+	// Plex is the plex.tv client used for "Sign in with Plex", for checking an owner token and for
+	// discovering the owner's servers. Nil hides Plex sign-in.
+	Plex *plex.Client
+	// PlexToken returns the effective Plex owner token (the Caddyfile's, else the one stored by
+	// the UI); it is used to list the owner's servers. Nil reads the stored one (PlexOwnerToken).
+	PlexToken func() string
+	// BootstrapAPIKey is the Caddyfile's api_key: it authenticates as an admin API key.
+	BootstrapAPIKey string
+	// Fixed names the settings the Caddyfile sets; the UI shows them read-only.
+	Fixed FixedSettings
+	// Status fills GET {base}/api/v1/status; nil reports what the store knows.
+	Status func(ctx context.Context) (StatusReport, error)
+	// SettingsChanged is called after the UI changed a setting the root depends on (the Plex
+	// owner token, the servers, the public URL), so it can rebuild its clients. It must return
+	// quickly.
+	SettingsChanged func()
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+}
+
+// FixedSettings are the settings given in the Caddyfile, which the UI shows but cannot change.
+type FixedSettings struct {
+	// PublicURL is the Caddyfile's public_url ("" when not set there).
+	PublicURL string
+	// PlexToken reports that the Caddyfile sets the Plex owner token.
+	PlexToken bool
+	// PlexServers are the Caddyfile's plex server URLs (none: chosen in the UI).
+	PlexServers []string
 }
 
 // basePathPattern allows plain path segments only: no empty or dot segments, and none of the

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io/fs"
 	"net/http"
+	"time"
 
 	"go.uber.org/zap"
 
@@ -23,6 +24,10 @@ type server struct {
 	render  *render.Renderer
 	assets  *assets.Assets
 	mux     *web.Mux
+	clock   func() time.Time
+	// core is the store-backed authentication of the admin handler (nil without a store, and on
+	// the invite handler).
+	core *authCore
 }
 
 // New validates cfg, parses the templates once and builds the routes of one mounted handler:
@@ -48,6 +53,19 @@ func newServer(cfg Config, deps Deps, files fs.FS) (*server, error) {
 	}
 	if s.logger == nil {
 		s.logger = zap.NewNop()
+	}
+	s.clock = deps.Now
+	if s.clock == nil {
+		s.clock = time.Now
+	}
+	authenticator := deps.Authenticator
+	if cfg.Mode == ModeAdmin && deps.Store != nil {
+		if s.core, err = newAuthCore(deps, s.clock); err != nil {
+			return nil, fmt.Errorf("plex_manager handler: %w", err)
+		}
+		if authenticator == nil {
+			authenticator = s.core
+		}
 	}
 	static, err := fs.Sub(files, "static")
 	if err != nil {
@@ -76,7 +94,8 @@ func newServer(cfg Config, deps Deps, files fs.FS) (*server, error) {
 		BasePath:      cfg.BasePath,
 		Renderer:      s.render,
 		App:           web.AppInfo{Name: cfg.AppName, Mode: cfg.Mode, Version: deps.Version},
-		Auth:          deps.Authenticator,
+		Auth:          authenticator,
+		AppName:       s.appName,
 		Logger:        s.logger,
 		SecureCookies: cfg.secureCookies(),
 	})
@@ -143,3 +162,15 @@ func (t *trackingWriter) Write(b []byte) (int, error) {
 
 // Unwrap lets http.ResponseController reach the underlying writer (Flush, deadlines).
 func (t *trackingWriter) Unwrap() http.ResponseWriter { return t.ResponseWriter }
+
+// appName returns the application name from the settings ("" when unset or unreadable).
+func (s *server) appName() string {
+	if s.deps.Store == nil {
+		return ""
+	}
+	a, err := LoadAppSettings(s.deps.Store)
+	if err != nil {
+		return ""
+	}
+	return a.AppName
+}

@@ -18,6 +18,19 @@ func (s *server) routes() {
 	switch s.cfg.Mode {
 	case ModeAdmin:
 		m.Page(http.MethodGet, "/{$}", web.RoleAuditor, s.adminHome)
+		s.loginRoutes()
+		s.plexRoutes()
+		s.setupRoutes()
+		s.accountRoutes()
+		s.adminsRoutes()
+		s.apiKeysRoutes()
+		s.settingsRoutes()
+		m.API(http.MethodGet, "/status", web.RoleAuditor, s.apiStatus, web.APIDoc{
+			Summary: "Version, servers and counts of users, invites and streams", Tags: []string{"status"},
+			Response: StatusReport{}})
+		m.API(http.MethodGet, "/me", web.RoleAuditor, s.apiMe, web.APIDoc{
+			Summary: "Who the caller is: name, role, and whether by session or API key", Tags: []string{"status"},
+			Response: meResponse{}})
 	case ModeInvite:
 		m.Open(http.MethodGet, "/{$}", http.HandlerFunc(s.inviteLanding))
 	}

@@ -46,6 +46,9 @@ type Options struct {
 	Renderer *render.Renderer
 	// App is shown by the layout and names the OpenAPI document.
 	App AppInfo
+	// AppName, when set, returns the application name shown by pages (a setting the admin can
+	// change); "" falls back to App.Name.
+	AppName func() string
 	// Auth authenticates Page and API routes; nil refuses them all as anonymous.
 	Auth Authenticator
 	// Logger receives refusals and errors; nil discards them.
@@ -66,6 +69,7 @@ type Mux struct {
 	renderer *render.Renderer
 	app      AppInfo
 	auth     Authenticator
+	appName  func() string
 	logger   *zap.Logger
 	maxBody  int64
 	secure   bool
@@ -94,6 +98,7 @@ func NewMux(opts Options) (*Mux, error) {
 		renderer: opts.Renderer,
 		app:      opts.App,
 		auth:     opts.Auth,
+		appName:  opts.AppName,
 		logger:   opts.Logger,
 		maxBody:  opts.MaxBody,
 		secure:   opts.SecureCookies,

@@ -57,6 +57,11 @@ func navFor(base, path string) string {
 // newView builds the view of a page for r.
 func (m *Mux) newView(r *http.Request, data any) View {
 	v := View{App: m.app, Data: data}
+	if m.appName != nil {
+		if name := m.appName(); name != "" {
+			v.App.Name = name
+		}
+	}
 	if e := envFrom(r); e != nil {
 		v.Nav = e.nav
 		v.Flashes = append(v.Flashes, e.flashes...)
