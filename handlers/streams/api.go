@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/http"
 	"strconv"
+	"strings"
 
 	"github.com/plex-manager/caddy-plex-manager/access/streams"
 	"github.com/plex-manager/caddy-plex-manager/handlers/web"
@@ -110,4 +111,32 @@ func (f *Feature) apiPoll(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	web.JSON(w, http.StatusOK, PollResponse{Servers: rep.Servers, Failed: rep.Failed, Streams: rep.Streams, Ended: rep.Ended, Killed: killed})
+}
+
+// apiRules answers GET /streams/rules.
+func (f *Feature) apiRules(w http.ResponseWriter, r *http.Request) {
+	rules, err := streams.LoadRules(f.store)
+	if err != nil {
+		web.JSONError(w, http.StatusInternalServerError, "reading the stream rules failed")
+		return
+	}
+	web.JSON(w, http.StatusOK, rules)
+}
+
+// apiPutRules answers PUT /streams/rules.
+func (f *Feature) apiPutRules(w http.ResponseWriter, r *http.Request) {
+	var in streams.Rules
+	if !web.DecodeJSON(w, r, &in) {
+		return
+	}
+	if err := streams.SaveRules(f.store, in); err != nil {
+		field, _, _ := strings.Cut(err.Error(), " ")
+		web.BadInput(w, field, err.Error())
+		return
+	}
+	p, _ := web.CurrentPrincipal(r)
+	_, _ = f.store.AppendEvent(storage.Event{Type: "settings.stream_rules_changed", Actor: p.Actor(), Message: "Stream rules changed",
+		Data: map[string]any{"max_streams": in.MaxStreams, "no_4k_transcode": in.No4KTranscode,
+			"remote_direct_play_only": in.RemoteDirectPlayOnly, "dry_run": in.DryRun}})
+	web.JSON(w, http.StatusOK, in)
 }

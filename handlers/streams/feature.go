@@ -85,6 +85,14 @@ func (f *Feature) Routes(r web.Router) {
 		},
 		Response: HistoryResponse{},
 	})
+	r.API("GET", "/streams/rules", web.RoleAuditor, f.apiRules, web.APIDoc{
+		Summary: "Stream rules", Tags: []string{"streams"}, Response: streams.Rules{},
+	})
+	r.API("PUT", "/streams/rules", web.RoleAdmin, f.apiPutRules, web.APIDoc{
+		Summary: "Replace the stream rules", Tags: []string{"streams"},
+		Description: "max_streams (0 = no limit), no_4k_transcode, remote_direct_play_only, dry_run and the messages shown on the player.",
+		Request:     streams.Rules{}, Response: streams.Rules{},
+	})
 	r.API("POST", "/streams/poll", web.RoleModerator, f.apiPoll, web.APIDoc{
 		Summary: "Poll every server now", Tags: []string{"streams"}, Response: PollResponse{},
 	})

@@ -302,3 +302,20 @@ func TestRulesForm(t *testing.T) {
 		t.Errorf("rules = %+v %v", r, err)
 	}
 }
+
+func TestRulesAPI(t *testing.T) {
+	e := newEnv(t, plextest.Options{})
+	if rec := e.srv.API("PUT", "/streams/rules", web.RoleModerator, `{"max_streams":2}`); rec.Code != http.StatusForbidden {
+		t.Errorf("moderator PUT = %d", rec.Code)
+	}
+	if rec := e.srv.API("PUT", "/streams/rules", web.RoleAdmin, `{"max_streams":-3}`); rec.Code != http.StatusBadRequest || !strings.Contains(rec.Body.String(), `"field":"max_streams"`) {
+		t.Errorf("bad PUT = %d %s", rec.Code, rec.Body.String())
+	}
+	if rec := e.srv.API("PUT", "/streams/rules", web.RoleAdmin, `{"max_streams":2,"no_4k_transcode":true}`); rec.Code != http.StatusOK {
+		t.Fatalf("PUT = %d %s", rec.Code, rec.Body.String())
+	}
+	rec := e.srv.API("GET", "/streams/rules", web.RoleAuditor, "")
+	if rec.Code != http.StatusOK || !strings.Contains(rec.Body.String(), `"max_streams":2`) || !strings.Contains(rec.Body.String(), `"no_4k_transcode":true`) {
+		t.Errorf("GET = %d %s", rec.Code, rec.Body.String())
+	}
+}
