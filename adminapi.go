@@ -20,7 +20,11 @@ func init() {
 // listener (localhost by default), for operators and the `caddy plex-manager` command.
 //
 //	GET /plex_manager/status   the running app's version, data directory, demo URL and workers
-//	GET /plex_manager/backup   an online, consistent backup of the store (Badger backup format)
+//	GET  /plex_manager/backup      an online, consistent backup of the store (Badger backup format)
+//	POST /plex_manager/setup-code  a fresh one-time setup code while no admin exists (409 after)
+//
+// The admin endpoint already controls the whole server (it can load any config), so handing out the
+// setup code there gives nothing away; it helps operators who cannot read the log.
 type adminAPI struct{}
 
 // CaddyModule returns the Caddy module information.
@@ -36,6 +40,7 @@ func (a adminAPI) Routes() []caddy.AdminRoute {
 	return []caddy.AdminRoute{
 		{Pattern: "/plex_manager/status", Handler: caddy.AdminHandlerFunc(a.handleStatus)},
 		{Pattern: "/plex_manager/backup", Handler: caddy.AdminHandlerFunc(a.handleBackup)},
+		{Pattern: "/plex_manager/setup-code", Handler: caddy.AdminHandlerFunc(a.handleSetupCode)},
 	}
 }
 
@@ -104,6 +109,26 @@ func (a adminAPI) handleBackup(w http.ResponseWriter, r *http.Request) error {
 		return caddy.APIError{HTTPStatus: http.StatusInternalServerError, Err: fmt.Errorf("backup: %w", err)}
 	}
 	return nil
+}
+
+func (a adminAPI) handleSetupCode(w http.ResponseWriter, r *http.Request) error {
+	if r.Method != http.MethodPost {
+		return caddy.APIError{HTTPStatus: http.StatusMethodNotAllowed, Err: fmt.Errorf("method %s not allowed", r.Method)}
+	}
+	app, err := currentApp()
+	if err != nil {
+		return err
+	}
+	code, err := app.issueSetupCode()
+	if err != nil {
+		return caddy.APIError{HTTPStatus: http.StatusInternalServerError, Err: err}
+	}
+	if code == "" {
+		return caddy.APIError{HTTPStatus: http.StatusConflict, Err: errors.New("setup is done: an admin exists")}
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	return json.NewEncoder(w).Encode(map[string]string{"setup_code": code})
 }
 
 // Interface guard.

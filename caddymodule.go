@@ -23,6 +23,8 @@ import (
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
 	"go.uber.org/zap"
 
+	"github.com/plex-manager/caddy-plex-manager/access"
+	"github.com/plex-manager/caddy-plex-manager/auth"
 	"github.com/plex-manager/caddy-plex-manager/handlers"
 	"github.com/plex-manager/caddy-plex-manager/plex"
 	"github.com/plex-manager/caddy-plex-manager/storage"
@@ -83,6 +85,9 @@ type App struct {
 	storeKey string
 	store    *storeHandle
 	plex     *plex.Client
+	access   *access.Service
+	// setupCodes issues the one-time code that authorises creating the first admin.
+	setupCodes *auth.SetupCodes
 	// metrics receives one call per Plex HTTP attempt (nil until metrics are wired).
 	metrics func(plex.CallInfo)
 	demoKey  string
@@ -165,7 +170,7 @@ func (a *App) Provision(ctx caddy.Context) error {
 	if err := a.provisionPlex(); err != nil {
 		return err
 	}
-	return nil
+	return a.provisionAccess()
 }
 
 // resolve expands {env.*} and {file.*} placeholders and applies defaults.
@@ -297,6 +302,9 @@ func (a *App) Start() error {
 		Data:    map[string]any{"demo": a.Demo, "version": Version},
 	}); err != nil {
 		return fmt.Errorf("plex_manager: recording start: %w", err)
+	}
+	if _, err := a.issueSetupCode(); err != nil {
+		return fmt.Errorf("plex_manager: setup code: %w", err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	a.cancel = cancel

@@ -1,6 +1,7 @@
 package plexmanager
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -18,8 +19,8 @@ import (
 func init() {
 	caddycmd.RegisterCommand(caddycmd.Command{
 		Name:  "plex-manager",
-		Usage: "<backup|restore> [flags]",
-		Short: "Back up and restore Plex Manager's data",
+		Usage: "<backup|restore|setup-code> [flags]",
+		Short: "Back up and restore Plex Manager's data; print a setup code",
 		Long: `
 Back up and restore the Plex Manager database.
 
@@ -35,7 +36,7 @@ data_dir at the new directory's parent, or move it into place, then start Caddy:
 	caddy plex-manager restore --input plex_manager.bak --data-dir /var/lib/caddy/plex_manager.new
 `,
 		CobraFunc: func(cmd *cobra.Command) {
-			cmd.AddCommand(backupCommand(), restoreCommand())
+			cmd.AddCommand(backupCommand(), restoreCommand(), setupCodeCommand())
 		},
 	})
 }
@@ -89,6 +90,36 @@ func runBackup(address, output string) error {
 	}
 	fmt.Printf("wrote %s (%d bytes)\n", output, n)
 	return nil
+}
+
+func setupCodeCommand() *cobra.Command {
+	var address string
+	c := &cobra.Command{
+		Use:   "setup-code [--address HOST:PORT]",
+		Short: "Print a fresh one-time setup code (only while no admin exists)",
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			client := &http.Client{Timeout: 30 * time.Second}
+			resp, err := client.Post("http://"+address+"/plex_manager/setup-code", "application/json", nil)
+			if err != nil {
+				return fmt.Errorf("asking Caddy for a setup code (admin at %s?): %w", address, err)
+			}
+			defer resp.Body.Close()
+			body, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
+			if resp.StatusCode != http.StatusOK {
+				return fmt.Errorf("refused: %s: %s", resp.Status, body)
+			}
+			var out struct {
+				Code string `json:"setup_code"`
+			}
+			if err := json.Unmarshal(body, &out); err != nil {
+				return fmt.Errorf("reading the answer: %w", err)
+			}
+			fmt.Println(out.Code)
+			return nil
+		},
+	}
+	c.Flags().StringVar(&address, "address", "localhost:2019", "Caddy's admin endpoint")
+	return c
 }
 
 func restoreCommand() *cobra.Command {

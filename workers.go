@@ -20,6 +20,7 @@ func (a *App) workerList() []worker {
 	ws := []worker{
 		{name: "store_gc", run: func(ctx context.Context) error { return a.store.store.RunGC(ctx, 10*time.Minute) }},
 	}
+	ws = append(ws, a.accessWorkers()...)
 	return append(ws, a.extraWorkers...)
 }
 

@@ -1,0 +1,87 @@
+package plexmanager
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"go.uber.org/zap"
+
+	"github.com/plex-manager/caddy-plex-manager/access"
+	"github.com/plex-manager/caddy-plex-manager/auth"
+)
+
+// provisionAccess builds the domain engine over the shared store. Passes of overlapping configs are
+// serialised by the lock kept in the pooled store handle.
+func (a *App) provisionAccess() error {
+	svc, err := access.New(access.Options{
+		Store:      a.store.store,
+		Plex:       access.NewPlexGateway(a.plex, a.ownerToken),
+		Logger:     a.logger.Named("access"),
+		PassLock:   &a.store.passMu,
+		ServerURLs: a.resolved.plexServers,
+	})
+	if err != nil {
+		return fmt.Errorf("plex_manager: access engine: %w", err)
+	}
+	a.access = svc
+	setup, err := auth.NewSetupCodes(a.store.store, nil)
+	if err != nil {
+		return fmt.Errorf("plex_manager: setup codes: %w", err)
+	}
+	a.setupCodes = setup
+	return nil
+}
+
+// accessWorkers turns the engine's loops into app workers. The first enforce run finishes intents a
+// crash left behind before it plans anything new.
+func (a *App) accessWorkers() []worker {
+	var ws []worker
+	ws = append(ws, worker{name: "access_resume", run: func(ctx context.Context) error {
+		if a.ownerToken() != "" {
+			if _, err := a.access.Servers(ctx); err != nil {
+				a.logger.Warn("refreshing the Plex servers failed", zap.Error(err))
+			}
+			if err := a.access.ResumeIntents(ctx); err != nil {
+				a.logger.Warn("finishing interrupted Plex changes failed; the enforce loop retries", zap.Error(err))
+			}
+		}
+		<-ctx.Done()
+		return nil
+	}})
+	for _, l := range a.access.Loops(access.Intervals{Sync: a.resolved.syncEvery, Enforce: a.resolved.enforceEvery}) {
+		loop := l
+		ws = append(ws, worker{name: loop.Name, run: func(ctx context.Context) error {
+			// Nothing to do until Plex is connected (the setup wizard may still be open).
+			for a.ownerToken() == "" {
+				select {
+				case <-ctx.Done():
+					return nil
+				case <-time.After(5 * time.Second):
+				}
+			}
+			return loop.Serve(ctx)
+		}})
+	}
+	return ws
+}
+
+// issueSetupCode prints a one-time setup code while the instance has no admin: whoever can read the
+// server's log (or reach the local admin endpoint) can claim a fresh instance, a stranger who only
+// reaches the public site cannot.
+func (a *App) issueSetupCode() (string, error) {
+	n, err := a.store.store.CountAdmins()
+	if err != nil {
+		return "", fmt.Errorf("counting admins: %w", err)
+	}
+	if n > 0 {
+		return "", nil
+	}
+	code, exp, err := a.setupCodes.Issue()
+	if err != nil {
+		return "", err
+	}
+	a.logger.Warn("plex_manager has no admin yet: open the admin UI and enter this setup code",
+		zap.String("setup_code", code), zap.Time("valid_until", exp))
+	return code, nil
+}
