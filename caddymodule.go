@@ -90,8 +90,8 @@ type App struct {
 	setupCodes *auth.SetupCodes
 	// metrics receives one call per Plex HTTP attempt (nil until metrics are wired).
 	metrics func(plex.CallInfo)
-	demoKey  string
-	demo     *demoHandle
+	demoKey string
+	demo    *demoHandle
 
 	workersMu sync.Mutex
 	workers   sync.WaitGroup
