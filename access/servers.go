@@ -9,7 +9,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/plex-manager/caddy-plex-manager/plex"
 	"github.com/plex-manager/caddy-plex-manager/storage"
 )
 
@@ -58,14 +57,7 @@ func (s *Service) AddServer(ctx context.Context, actor, baseURL string) (storage
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" || u.User != nil {
 		return storage.Server{}, fieldError("url", "give the server's base URL, like http://192.168.1.20:32400")
 	}
-	srv, err := s.refreshServer(ctx, actor, strings.TrimRight(u.String(), "/"))
-	if err != nil {
-		return storage.Server{}, err
-	}
-	if !srv.Online {
-		return srv, fmt.Errorf("server at %s: %w", baseURL, plex.ErrOffline)
-	}
-	return srv, nil
+	return s.refreshServer(ctx, actor, strings.TrimRight(u.String(), "/"))
 }
 
 // refreshServer reads one server and stores what it learnt.
@@ -132,7 +124,8 @@ func (s *Service) refreshServer(ctx context.Context, actor, baseURL string) (sto
 	return next, nil
 }
 
-// markOffline records that the stored server at baseURL did not answer.
+// markOffline records that the stored server at baseURL did not answer; it returns the server with
+// an error wrapping the cause.
 func (s *Service) markOffline(baseURL string, now time.Time, cause error) (storage.Server, error) {
 	list, err := s.store.ListServers()
 	if err != nil {
@@ -159,5 +152,5 @@ func (s *Service) markOffline(baseURL string, now time.Time, cause error) (stora
 	if err != nil {
 		return storage.Server{}, fmt.Errorf("storing server %s: %w", srv.ID, err)
 	}
-	return srv, nil
+	return srv, fmt.Errorf("server %s is offline: %w", srv.Name, cause)
 }

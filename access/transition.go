@@ -82,6 +82,8 @@ func planTransition(cur, next storage.User, servers map[string]storage.Server, n
 			if err != nil {
 				return transition{}, err
 			}
+			st.InviteeID, st.Invitee, st.Email, st.Login = 0, "", "", ""
+			inviteeOf(&st, next) // a new user's identity is in next
 			t.Steps = append(t.Steps, st)
 			stepFor[srvID] = st
 		}
