@@ -84,7 +84,13 @@ type Result struct {
 	ExpiresAt *time.Time
 	// Pending lists the servers whose share still waits for the invitee to accept.
 	Pending []string
+	// Queued is true when Plex could not be reached: the access engine makes the shares on a later
+	// pass (its outbox retries them); the use is taken.
+	Queued bool
 }
+
+// queuedReason is recorded with a redemption whose shares wait for Plex.
+const queuedReason = "Plex was unreachable; the share is queued and will be made automatically"
 
 // RedeemError is a redemption that did not happen. Reason is plain language, safe to show the
 // invitee; Err is the cause (for logs and errors.Is).
@@ -128,6 +134,8 @@ func Explain(err error) string {
 		return "Plex says this server is already shared with your account or an invitation is pending. Accept the pending invitation in Plex, or ask the server owner."
 	case errors.Is(err, plex.ErrOffline), errors.Is(err, plex.ErrRateLimited), errors.Is(err, context.DeadlineExceeded):
 		return "Plex could not be reached just now. Nothing was changed; please try again in a few minutes."
+	case errors.Is(err, access.ErrBusy):
+		return "A change to your account is still being processed. Nothing was changed; please try again in a few minutes."
 	case errors.Is(err, plex.ErrUnauthorized), errors.Is(err, access.ErrNoToken):
 		return "The server owner's Plex connection needs attention. Nothing was changed; please tell the person who invited you."
 	case errors.Is(err, plex.ErrNotFound):
@@ -178,15 +186,18 @@ func (s *Service) Redeem(ctx context.Context, req RedeemRequest) (Result, error)
 	if prevErr == nil {
 		before = &prev
 	}
-	res, err := s.share(ctx, inv, req, before, now)
+	res, err := s.share(ctx, inv, req, now)
 	if err != nil {
-		return Result{}, s.abort(ctx, req, red, before, res.done, now, err)
+		return Result{}, s.abort(ctx, req, red, before, slices.Sorted(maps.Keys(inv.Libraries)), now, err)
 	}
 	outcome := OutcomeJoined
 	if before != nil && len(before.Shares) > 0 && before.Status != storage.StatusRemoved && before.Status != storage.StatusExpired {
 		outcome = OutcomeUpdated
 	}
 	red.Outcome, red.At = outcome, now
+	if res.queued {
+		red.Reason = queuedReason
+	}
 	msg := fmt.Sprintf("%s joined with invite %s", req.Account.name(), describeInvite(inv))
 	if outcome == OutcomeUpdated {
 		msg = fmt.Sprintf("%s used invite %s; their shares were updated", req.Account.name(), describeInvite(inv))
@@ -198,6 +209,10 @@ func (s *Service) Redeem(ctx context.Context, req RedeemRequest) (Result, error)
 	ev.Data["servers"] = slices.Sorted(maps.Keys(inv.Libraries))
 	if res.scheduled {
 		ev.Data["scheduled"] = true
+	}
+	if res.queued {
+		ev.Data["queued"] = true
+		ev.Message += " (Plex was unreachable: the share is queued)"
 	}
 	if req.Discord != nil {
 		ev.Data["discord_id"] = req.Discord.ID
@@ -213,8 +228,8 @@ func (s *Service) Redeem(ctx context.Context, req RedeemRequest) (Result, error)
 		s.log.Error("recording a completed invite redemption", zap.String("invite", inv.ID), zap.Int64("user", req.Account.ID), zap.Error(err))
 	}
 	u := res.user
-	return Result{Outcome: outcome, Invite: inv, Scheduled: res.scheduled, StartsAt: u.StartsAt, ExpiresAt: u.ExpiresAt,
-		Pending: pendingServers(u)}, nil
+	return Result{Outcome: outcome, Invite: inv, Scheduled: res.scheduled, Queued: res.queued, StartsAt: u.StartsAt,
+		ExpiresAt: u.ExpiresAt, Pending: pendingServers(u)}, nil
 }
 
 // pendingServers lists the servers whose share of u waits for acceptance.
@@ -295,89 +310,73 @@ func (s *Service) reserve(inviteID string, req RedeemRequest, now time.Time) (re
 
 // shareOutcome is what share did.
 type shareOutcome struct {
-	// done lists the servers changed so far, in order (for rollback).
-	done []string
-	// user is the stored user after the last grant.
+	// user is the stored user after the grant.
 	user storage.User
 	// scheduled reports that access starts later.
 	scheduled bool
+	// queued reports that Plex could not be reached: the access engine retries the share later.
+	queued bool
 }
 
-// share grants the invite's libraries server by server (so a failure knows what to undo).
-func (s *Service) share(ctx context.Context, inv storage.Invite, req RedeemRequest, before *storage.User, now time.Time) (shareOutcome, error) {
-	var out shareOutcome
-	startsAt, expiresAt := window(inv, before, now)
-	actor := access.ActorUser(req.Account.ID)
-	for _, serverID := range slices.Sorted(maps.Keys(inv.Libraries)) {
-		g := access.GrantRequest{
-			UserID: req.Account.ID, UUID: req.Account.UUID, Username: req.Account.Username, Email: req.Account.Email,
-			Title: req.Account.Title, Thumb: req.Account.Thumb,
-			Libraries:      map[string][]string{serverID: slices.Clone(inv.Libraries[serverID])},
-			AllowDownloads: inv.AllowDownloads, Filters: inv.Filters,
-			StartsAt: startsAt, ExpiresAt: expiresAt, InviteID: inv.ID, InviteeToken: req.Token,
-			Reason: "invite " + describeInvite(inv),
-		}
-		if req.Discord != nil {
-			g.DiscordID, g.DiscordName = req.Discord.ID, req.Discord.Name
-		}
-		res, err := s.access.Grant(ctx, actor, g)
-		if err != nil {
-			return out, err
-		}
-		out.done = append(out.done, serverID)
-		out.user = res.User
-		out.scheduled = res.Scheduled
-	}
-	return out, nil
-}
-
-// window computes the access window of a redemption: the start is the invite's start date when it
-// lies ahead (else now), the end is the start plus the membership days. A user who already has
-// access keeps a later (or no) end: an invite never shortens access someone has.
-func window(inv storage.Invite, before *storage.User, now time.Time) (startsAt, expiresAt *time.Time) {
-	start := now
+// share grants the invite's libraries on every server in one access-engine operation (one intent
+// with a step per server, so an outage is retried as a whole by the engine).
+func (s *Service) share(ctx context.Context, inv storage.Invite, req RedeemRequest, now time.Time) (shareOutcome, error) {
+	var startsAt *time.Time
 	if inv.StartsAt != nil && inv.StartsAt.After(now) {
-		t := inv.StartsAt.UTC()
-		startsAt, start = &t, t
+		startsAt = inv.StartsAt
 	}
-	if inv.MembershipDays > 0 {
-		t := start.AddDate(0, 0, inv.MembershipDays)
-		expiresAt = &t
+	libs := make(map[string][]string, len(inv.Libraries))
+	for id, keys := range inv.Libraries {
+		libs[id] = slices.Clone(keys)
 	}
-	if before != nil && len(before.Shares) > 0 && (before.Status == storage.StatusActive || before.Status == storage.StatusPending) {
-		if before.ExpiresAt == nil {
-			return nil, nil // already has open-ended access now: keep it
-		}
-		if expiresAt != nil && before.ExpiresAt.After(*expiresAt) {
-			t := before.ExpiresAt.UTC()
-			expiresAt = &t
-		}
-		startsAt = nil // has access now: no delayed start
+	g := access.GrantRequest{
+		UserID: req.Account.ID, UUID: req.Account.UUID, Username: req.Account.Username, Email: req.Account.Email,
+		Title: req.Account.Title, Thumb: req.Account.Thumb,
+		Libraries: libs, AllowDownloads: inv.AllowDownloads, Filters: inv.Filters,
+		// The engine turns the membership into an expiry (start + days) and never shortens the
+		// access of someone who already has it (a later or no expiry wins; their start stays).
+		StartsAt: startsAt, MembershipDays: inv.MembershipDays, InviteID: inv.ID, InviteeToken: req.Token,
+		Reason: "invite " + describeInvite(inv),
 	}
-	return startsAt, expiresAt
+	if req.Discord != nil {
+		g.DiscordID, g.DiscordName = req.Discord.ID, req.Discord.Name
+	}
+	res, err := s.access.Grant(ctx, access.ActorUser(req.Account.ID), g)
+	out := shareOutcome{user: res.User, scheduled: res.Scheduled}
+	if errors.Is(err, access.ErrRetryScheduled) {
+		out.queued = true
+		return out, nil
+	}
+	return out, err
 }
 
 // abort undoes a failed redemption: the servers changed so far are restored (revoked when the user
 // had no share there before, set back to the old share otherwise), the use is released, the
 // redemption recorded as failed and an invite.failed event written. It returns the *RedeemError.
-func (s *Service) abort(ctx context.Context, req RedeemRequest, red storage.Redemption, before *storage.User, done []string, now time.Time, cause error) error {
+func (s *Service) abort(ctx context.Context, req RedeemRequest, red storage.Redemption, before *storage.User, servers []string, now time.Time, cause error) error {
 	actor := access.ActorUser(req.Account.ID)
 	var undoErrs []string
-	for _, serverID := range slices.Backward(done) {
-		var err error
-		if prev, ok := shareOf(before, serverID); ok {
-			_, err = s.access.ApplyShare(ctx, actor, req.Account.ID, serverID, prev, "undo a failed invite redemption")
-		} else {
-			err = s.access.RevokeShare(ctx, actor, req.Account.ID, serverID, "undo a failed invite redemption")
+	after, err := s.store.GetUser(req.Account.ID)
+	if err == nil {
+		for _, serverID := range slices.Backward(servers) {
+			now, has := after.Shares[serverID]
+			prev, had := shareOf(before, serverID)
+			var err error
+			switch {
+			case has && now.ShareID > 0 && (!had || prev.ShareID == 0):
+				err = s.access.RevokeShare(ctx, actor, req.Account.ID, serverID, "undo a failed invite redemption")
+			case had && has && !sameShare(prev, now):
+				_, err = s.access.ApplyShare(ctx, actor, req.Account.ID, serverID, prev, "undo a failed invite redemption")
+			}
+			if err != nil {
+				undoErrs = append(undoErrs, serverID+": "+access.Explain(err))
+				s.log.Error("undoing a share of a failed invite redemption", zap.String("server", serverID),
+					zap.Int64("user", req.Account.ID), zap.Error(err))
+			}
 		}
-		if err != nil {
-			undoErrs = append(undoErrs, serverID+": "+access.Explain(err))
-			s.log.Error("undoing a share of a failed invite redemption", zap.String("server", serverID),
-				zap.Int64("user", req.Account.ID), zap.Error(err))
+		if before == nil || before.Status == storage.StatusRemoved {
+			s.forgetUser(req.Account.ID, now)
 		}
-	}
-	if len(done) > 0 && before == nil {
-		s.forgetUser(req.Account.ID, now)
 	}
 	rerr := redeemFailure(cause)
 	red.Outcome, red.Reason, red.At = storage.OutcomeFailed, rerr.Reason, now
@@ -385,7 +384,7 @@ func (s *Service) abort(ctx context.Context, req RedeemRequest, red storage.Rede
 	if len(undoErrs) > 0 {
 		ev.Data["undo_errors"] = undoErrs
 	}
-	err := s.store.Update(func(tx *storage.Tx) error {
+	err = s.store.Update(func(tx *storage.Tx) error {
 		if _, err := tx.Invites().ReleaseUse(red.InviteID); err != nil && !errors.Is(err, storage.ErrNotFound) {
 			return err
 		}
@@ -405,9 +404,12 @@ func (s *Service) abort(ctx context.Context, req RedeemRequest, red storage.Rede
 // removed (it never had access), so it does not show as an active user.
 func (s *Service) forgetUser(id int64, now time.Time) {
 	_, err := s.store.UpdateUser(id, func(u *storage.User) error {
-		if len(u.Shares) > 0 {
-			return nil
+		for _, sh := range u.Shares {
+			if sh.ShareID > 0 {
+				return nil // something could not be undone: keep the record as it is
+			}
 		}
+		u.Shares = nil
 		u.Status = storage.StatusRemoved
 		t := now
 		u.RemovedAt = &t
@@ -418,6 +420,12 @@ func (s *Service) forgetUser(id int64, now time.Time) {
 	if err != nil && !errors.Is(err, storage.ErrNotFound) {
 		s.log.Warn("marking the user of a failed redemption as removed", zap.Int64("user", id), zap.Error(err))
 	}
+}
+
+// sameShare reports whether two shares grant the same access.
+func sameShare(a, b storage.Share) bool {
+	return slices.Equal(a.Libraries, b.Libraries) && a.AllLibraries == b.AllLibraries &&
+		a.AllowDownloads == b.AllowDownloads && a.Filters == b.Filters
 }
 
 // shareOf returns the user's share of a server before the redemption.
