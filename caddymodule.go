@@ -441,10 +441,23 @@ func authOrigins(r resolvedConfig) []string {
 
 // handlerDeps builds what the HTTP layer needs from the app.
 func (a *App) handlerDeps(logger *zap.Logger) handlers.Deps {
+	r := a.resolved
+	fixed := handlers.FixedSettings{PlexToken: r.plexToken != "", PlexServers: r.plexServers}
+	if r.fromConfig["public_url"] {
+		fixed.PublicURL = r.publicURL
+	}
 	return handlers.Deps{
-		Logger:  logger,
-		Health:  a.health,
-		Version: Version,
+		Logger:          logger,
+		Health:          a.health,
+		Version:         Version,
+		Store:           a.store.store,
+		Sealer:          a.store.sealer,
+		Throttle:        a.store.throttle,
+		Plex:            a.plex,
+		PlexToken:       a.ownerToken,
+		BootstrapAPIKey: r.apiKey,
+		Fixed:           fixed,
+		Features:        a.features(),
 	}
 }
 

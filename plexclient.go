@@ -4,12 +4,11 @@ import (
 	"fmt"
 	"time"
 
+	"go.uber.org/zap"
+
+	"github.com/plex-manager/caddy-plex-manager/handlers"
 	"github.com/plex-manager/caddy-plex-manager/plex"
 )
-
-// settingPlexToken is the store setting holding the owner's plex.tv token (sealed) when it was entered in
-// the setup wizard rather than given in the Caddyfile.
-const settingPlexToken = "plex.owner_token"
 
 // provisionPlex builds the Plex client. The client identifier is persisted in the store, so every
 // config and every restart presents the same device to plex.tv (PINs created before a reload can still
@@ -43,18 +42,14 @@ func (a *App) observePlexCall(info plex.CallInfo) {
 }
 
 // ownerToken returns the server owner's plex.tv token: the Caddyfile's, else the one the setup wizard
-// stored (sealed). "" means Plex is not connected yet.
+// or the settings page stored (sealed). "" means Plex is not connected yet.
 func (a *App) ownerToken() string {
 	if a.resolved.plexToken != "" {
 		return a.resolved.plexToken
 	}
-	var sealed string
-	if err := a.store.store.GetSetting(settingPlexToken, &sealed); err != nil || sealed == "" {
-		return ""
-	}
-	tok, err := a.store.sealer.Open(sealed)
+	tok, err := handlers.PlexOwnerToken(a.store.store, a.store.sealer)
 	if err != nil {
-		a.logger.Error("the stored Plex token cannot be unsealed (secret.key replaced?); enter it again in the settings")
+		a.logger.Error("the stored Plex token cannot be read (secret.key replaced?); enter it again in the settings", zap.Error(err))
 		return ""
 	}
 	return tok

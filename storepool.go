@@ -10,6 +10,7 @@ import (
 	"github.com/caddyserver/caddy/v2"
 	"go.uber.org/zap"
 
+	"github.com/plex-manager/caddy-plex-manager/auth"
 	"github.com/plex-manager/caddy-plex-manager/storage"
 )
 
@@ -25,6 +26,8 @@ type storeHandle struct {
 	sealer *storage.Sealer
 	// passMu serialises background passes (sync, enforcement) across overlapping configs.
 	passMu sync.Mutex
+	// throttle counts failed sign-ins per account and client address; a reload must not reset it.
+	throttle *auth.Throttle
 }
 
 // Destruct closes the store when the last config using it is cleaned up.
@@ -60,7 +63,7 @@ func (a *App) provisionStore() error {
 		if err != nil {
 			return nil, err
 		}
-		return &storeHandle{store: st, sealer: sealer}, nil
+		return &storeHandle{store: st, sealer: sealer, throttle: auth.NewThrottle(auth.ThrottleOptions{})}, nil
 	})
 	if err != nil {
 		return fmt.Errorf("plex_manager: opening the store in %s: %w", dir, err)

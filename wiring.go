@@ -9,6 +9,7 @@ import (
 
 	"github.com/plex-manager/caddy-plex-manager/access"
 	"github.com/plex-manager/caddy-plex-manager/auth"
+	"github.com/plex-manager/caddy-plex-manager/handlers/web"
 )
 
 // provisionAccess builds the domain engine over the shared store. Passes of overlapping configs are
@@ -84,4 +85,9 @@ func (a *App) issueSetupCode() (string, error) {
 	a.logger.Warn("plex_manager has no admin yet: open the admin UI and enter this setup code",
 		zap.String("setup_code", code), zap.Time("valid_until", exp))
 	return code, nil
+}
+
+// features lists the feature packages mounted on both handlers (each keeps the routes of its mode).
+func (a *App) features() []web.Feature {
+	return nil
 }

@@ -34,8 +34,8 @@ http://localhost:9080 {
 	if code != http.StatusOK || !strings.Contains(body, "machineIdentifier") {
 		t.Fatalf("demo Plex /identity = %d %s", code, body)
 	}
-	if code, body, _ := get(t, tc.Client, baseURL+"/"); code != http.StatusOK {
-		t.Errorf("admin page = %d: %.300s", code, body)
+	if code, body, _ := get(t, tc.Client, baseURL+"/setup"); code != http.StatusOK {
+		t.Errorf("setup page = %d: %.300s", code, body)
 	}
 	if code, body, _ := get(t, tc.Client, baseURL+"/join/"); code != http.StatusOK {
 		t.Errorf("invite landing = %d: %.300s", code, body)

@@ -35,7 +35,8 @@ func TestHandlerAnswersInBothModesAndUnderBasePath(t *testing.T) {
 		status     int
 		contains   string
 	}{
-		{"admin page under base path", "/manage/", http.StatusOK, `href="/manage/`},
+		{"fresh admin goes to setup", "/manage/", http.StatusSeeOther, ""},
+		{"setup page under base path", "/manage/setup", http.StatusOK, `href="/manage/`},
 		{"admin health under base path", "/manage/healthz", http.StatusOK, `"status":"ok"`},
 		{"invite landing at root", "/", http.StatusOK, "invite"},
 		{"invite health at root", "/healthz", http.StatusOK, `"status":"ok"`},
@@ -47,6 +48,9 @@ func TestHandlerAnswersInBothModesAndUnderBasePath(t *testing.T) {
 			code, body, hdr := get(t, tc.Client, baseURL+c.path)
 			if code != c.status {
 				t.Fatalf("GET %s = %d, want %d; body: %.300s", c.path, code, c.status, body)
+			}
+			if c.status == http.StatusSeeOther && hdr.Get("Location") != "/manage/setup" {
+				t.Errorf("GET %s: Location %q, want /manage/setup", c.path, hdr.Get("Location"))
 			}
 			if c.contains != "" && !strings.Contains(body, c.contains) {
 				t.Errorf("GET %s: body lacks %q: %.500s", c.path, c.contains, body)
