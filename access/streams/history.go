@@ -60,6 +60,9 @@ func endedEvent(s Stream, lastSeen time.Time) storage.Event {
 func (p *Poller) recordEnded(ended []liveStream, now time.Time) int {
 	n := 0
 	for _, l := range ended {
+		if p.alreadyEnded(l.stream) {
+			continue
+		}
 		if err := p.opts.Record(endedEvent(l.stream, l.lastSeen)); err != nil {
 			p.log.Error("recording an ended stream", zap.String("server", l.stream.Server), zap.Error(err))
 			continue
@@ -70,6 +73,25 @@ func (p *Poller) recordEnded(ended []liveStream, now time.Time) int {
 		}
 	}
 	return n
+}
+
+// alreadyEnded reports whether a stream.ended event of the same server and session exists among
+// the user's recent history: during a config reload the old and the new poller run side by side
+// for a moment, and a stream ending then must be recorded once.
+func (p *Poller) alreadyEnded(s Stream) bool {
+	if s.Session == "" {
+		return false
+	}
+	evs, err := p.opts.Store.ListEvents(storage.EventQuery{UserID: s.UserID, Type: EventStreamEnded, Limit: 50})
+	if err != nil {
+		return false
+	}
+	for _, ev := range evs {
+		if ev.ServerID == s.Server && str(ev.Data, "session") == s.Session {
+			return true
+		}
+	}
+	return false
 }
 
 // History returns a user's ended streams, newest first: up to limit entries (default

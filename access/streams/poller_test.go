@@ -548,3 +548,25 @@ func TestNewPollerAndServerListErrors(t *testing.T) {
 		t.Errorf("offline events = %+v", evs)
 	}
 }
+
+func TestTwoPollersRecordAnEndedStreamOnce(t *testing.T) {
+	e := newEnv(t, plextest.Options{})
+	other, err := NewPoller(Options{Store: e.store, Servers: e.servers, Now: e.clock.now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := e.fake.StartSession(machineID, plextest.Session{AccountID: aliceID})
+	e.poll(t)
+	if _, err := other.Poll(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	e.endSession(t, s.ID)
+	e.clock.advance(time.Second)
+	e.poll(t)
+	if _, err := other.Poll(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(e.events(t, EventStreamEnded)); n != 1 {
+		t.Errorf("%d stream.ended events, want 1", n)
+	}
+}
