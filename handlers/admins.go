@@ -344,7 +344,7 @@ func (s *server) adminActionDone(w http.ResponseWriter, r *http.Request, err err
 	case errors.Is(err, errLastAdmin), errors.Is(err, errSelf):
 		web.Flash(w, r, web.FlashError, sentence(err.Error()))
 	case errors.As(err, &inv):
-		web.Flash(w, r, web.FlashError, sentence(inv.Error()))
+		web.Flash(w, r, web.FlashError, sentence(inv.Message))
 	default:
 		s.serverError(w, r, "changing an admin", err)
 		return

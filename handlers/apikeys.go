@@ -66,7 +66,7 @@ func (s *server) apiKeysRoutes() {
 		Request: apiKeyInput{}, Response: apiKeyCreated{}, Status: http.StatusCreated})
 	m.API(http.MethodDelete, "/api-keys/{id}", web.RoleAdmin, s.apiKeysAPIRevoke, web.APIDoc{
 		Summary: "Revoke an API key", Tags: []string{"api keys"},
-		Params:  []web.Param{{Name: "id", In: web.ParamPath, Description: "the key's id"}}, Errors: []int{404}})
+		Params: []web.Param{{Name: "id", In: web.ParamPath, Description: "the key's id"}}, Errors: []int{404}})
 }
 
 // createKey validates in and creates a key; validation errors are *web.InputError.

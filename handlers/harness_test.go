@@ -85,7 +85,7 @@ func newHarness(t *testing.T, o harnessOptions) *harness {
 		Fixed: o.fixed, BootstrapAPIKey: o.bootstrap, Version: "v-test",
 		Throttle: auth.NewThrottle(auth.ThrottleOptions{Now: hs.clock.Now})}
 	if o.plex {
-		hs.fake = plextest.NewServer(t, plextest.Options{PINPollInterval: time.Millisecond})
+		hs.fake = plextest.NewServer(t, plextest.Options{PINPollInterval: time.Second, Now: hs.clock.Now})
 		client, err := plex.New(plex.Config{TVURL: hs.fake.TVURL(), AuthURL: hs.fake.AuthURL(), ClientID: "handlers-test", Retries: -1})
 		if err != nil {
 			t.Fatal(err)

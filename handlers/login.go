@@ -97,7 +97,8 @@ func (s *server) loginSubmit(w http.ResponseWriter, r *http.Request) {
 	}
 	ip := web.ClientIP(r)
 	if wait := c.throttle.Wait(username, ip); wait > 0 {
-		s.tooManyAttempts(w, r, wait, "admin/login", &data.Error, data)
+		data.Error = tooManyAttempts(w, wait)
+		web.RenderStatus(w, r, http.StatusTooManyRequests, "admin/login", data)
 		return
 	}
 	a, err := c.store.AdminByUsername(username)
@@ -135,12 +136,11 @@ func (s *server) loginSubmit(w http.ResponseWriter, r *http.Request) {
 	web.RedirectTo(w, r, s.afterSignIn(r, data.Next))
 }
 
-// tooManyAttempts answers 429 with Retry-After, re-rendering page with a message.
-func (s *server) tooManyAttempts(w http.ResponseWriter, r *http.Request, wait time.Duration, page string, msg *string, data any) {
+// tooManyAttempts sets Retry-After for a 429 and returns the message to show.
+func tooManyAttempts(w http.ResponseWriter, wait time.Duration) string {
 	minutes := int(math.Ceil(wait.Minutes()))
 	w.Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(wait.Seconds()))))
-	*msg = fmt.Sprintf("Too many failed attempts. Try again in %d minute%s.", minutes, plural(minutes))
-	web.RenderStatus(w, r, http.StatusTooManyRequests, page, data)
+	return fmt.Sprintf("Too many failed attempts. Try again in %d minute%s.", minutes, plural(minutes))
 }
 
 // plural returns "s" unless n is 1.

@@ -129,8 +129,7 @@ func (s *server) loginPlexBegin(w http.ResponseWriter, r *http.Request) {
 	}
 	if s.core != nil {
 		if wait := s.core.throttle.Wait("", web.ClientIP(r)); wait > 0 {
-			data := loginData{Plex: true}
-			s.tooManyAttempts(w, r, wait, "admin/login", &data.Error, data)
+			web.RenderStatus(w, r, http.StatusTooManyRequests, "admin/login", loginData{Plex: true, Error: tooManyAttempts(w, wait)})
 			return
 		}
 	}
@@ -177,7 +176,7 @@ func (s *server) plexCallback(w http.ResponseWriter, r *http.Request) {
 	}
 	sess := gs.(*plex.AuthSession)
 	if _, err := sess.AuthorizeContext(r.Context(), provider, r.URL.Query()); err != nil {
-		if errors.Is(err, plex.ErrPINPending) {
+		if errors.Is(err, plex.ErrPINPending) || errors.Is(err, plex.ErrRateLimited) {
 			// Not finished on plex.tv yet: keep the sign-in and let the person check again.
 			if remaining := st.ExpiresAt.Sub(s.now()); remaining > time.Second {
 				_ = s.core.store.PutState(plexStateKind, key, raw, remaining)

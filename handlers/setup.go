@@ -144,7 +144,8 @@ func (s *server) setupCodeSubmit(w http.ResponseWriter, r *http.Request) {
 	data := setupData{Step: stepCode, Errors: map[string]string{}}
 	ip := web.ClientIP(r)
 	if wait := s.core.throttle.Wait("", ip); wait > 0 {
-		s.tooManyAttempts(w, r, wait, "admin/setup", &data.Error, data)
+		data.Error = tooManyAttempts(w, wait)
+		web.RenderStatus(w, r, http.StatusTooManyRequests, "admin/setup", data)
 		return
 	}
 	code := r.PostFormValue("code")
@@ -183,7 +184,8 @@ func (s *server) setupNewCode(w http.ResponseWriter, r *http.Request) {
 	ip := web.ClientIP(r)
 	if wait := s.core.throttle.Wait("", ip); wait > 0 {
 		data := setupData{Step: stepCode}
-		s.tooManyAttempts(w, r, wait, "admin/setup", &data.Error, data)
+		data.Error = tooManyAttempts(w, wait)
+		web.RenderStatus(w, r, http.StatusTooManyRequests, "admin/setup", data)
 		return
 	}
 	active, err := s.core.codes.Active()
@@ -551,4 +553,3 @@ func checkPublicURL(raw string) (string, string) {
 	u.Host = strings.ToLower(u.Host)
 	return u.String(), ""
 }
-
