@@ -3,7 +3,6 @@ package invites
 import (
 	"context"
 	"encoding/json"
-	"net/http"
 	"net/http/httptest"
 	"sync"
 	"testing"
@@ -145,5 +144,3 @@ func decode[T any](t testing.TB, rec *httptest.ResponseRecorder) T {
 	}
 	return v
 }
-
-var _ = http.StatusOK

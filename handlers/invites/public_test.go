@@ -2,7 +2,6 @@ package invites
 
 import (
 	"bytes"
-	"context"
 	"io"
 	"net/http"
 	"strconv"
@@ -139,7 +138,6 @@ func TestJoinWithoutFlow(t *testing.T) {
 
 func TestCallbackWithoutCookie(t *testing.T) {
 	e := newEnv(t, nil)
-	_ = context.Background()
 	inv := e.create(t, invite.Spec{Enabled: true})
 	e.feat.flow = &invite.Flow{}
 	rec := e.public(t).Do("GET", "/"+inv.Code+"/callback?state=abc", web.RoleNone, nil)
