@@ -34,7 +34,8 @@ func (s *Service) EnforceWith(ctx context.Context, actor string, o EnforceOption
 		rep.Error = Explain(err)
 	}
 	rep.FinishedAt = s.clock()
-	if serr := s.savePass(EventPassEnforce, rep.Actor, rep, len(rep.Planned)+rep.Retried+len(rep.Changes) > 0 || err != nil,
+	// Passes that only found users waiting for their retry are not stored (one a minute during an outage).
+	if serr := s.savePass(EventPassEnforce, rep.Actor, rep, len(rep.Planned)+rep.Retried > 0 || rep.Capped || err != nil,
 		passMessage("Enforcement", rep.Changes, err)); serr != nil && err == nil {
 		err = serr
 	}
@@ -114,7 +115,11 @@ func (s *Service) planEnforce(now time.Time, cap int, ignoreCap bool) (EnforcePl
 	if err != nil {
 		return EnforcePlan{}, err
 	}
-	return PlanEnforce(EnforceInput{Now: now, Due: due, Servers: servers, Busy: busy, Cap: cap, IgnoreCap: ignoreCap}), nil
+	cooldown, err := s.cooldowns()
+	if err != nil {
+		return EnforcePlan{}, err
+	}
+	return PlanEnforce(EnforceInput{Now: now, Due: due, Servers: servers, Busy: busy, Cooldown: cooldown, Cap: cap, IgnoreCap: ignoreCap}), nil
 }
 
 // changeUsers lists the user ids of changes.

@@ -412,3 +412,48 @@ func TestConcurrentPassesOnTwoServices(t *testing.T) {
 		t.Fatalf("%d expired events", n)
 	}
 }
+
+func TestRefusedScheduledChangeCoolsDown(t *testing.T) {
+	h := newHarness(t, plextest.Seed{})
+	start := t0.Add(time.Minute)
+	_, err := h.svc.Grant(h.ctx, "admin:root", GrantRequest{UserID: daveID, Username: "dave", Libraries: map[string][]string{srvID: {"4"}}, StartsAt: &start})
+	mustOK(t, err, "Grant")
+	h.clock.Set(start)
+	h.fake.Inject(plextest.Fault{Route: "POST /api/v2/shared_servers", Status: 400, Count: 1,
+		Body: `{"errors":[{"code":1001,"message":"User not found"}]}`})
+	rep, err := h.svc.Enforce(h.ctx, ActorSystem)
+	mustOK(t, err, "Enforce")
+	if len(rep.Changes) != 1 || rep.Changes[0].Result != ResultFailed {
+		t.Fatalf("report = %+v", rep)
+	}
+	if n := len(h.events(EventIntentFailed)); n != 1 {
+		t.Fatalf("%d failure events", n)
+	}
+	// The next passes do not hammer Plex with the same refused change.
+	h.fake.ResetCalls()
+	for range 3 {
+		h.clock.Add(time.Minute)
+		rep, err = h.svc.Enforce(h.ctx, ActorSystem)
+		mustOK(t, err, "Enforce in the cooldown")
+		if len(rep.Planned) != 0 || len(rep.Changes) != 1 || rep.Changes[0].Result != ResultSkipped {
+			t.Fatalf("report = %+v", rep)
+		}
+	}
+	if len(h.fake.Calls()) != 0 {
+		t.Fatalf("%d calls during the cooldown", len(h.fake.Calls()))
+	}
+	h.clock.Add(refusedCooldown)
+	rep, err = h.svc.Enforce(h.ctx, ActorSystem)
+	mustOK(t, err, "Enforce after the cooldown")
+	if len(rep.Changes) != 1 || rep.Changes[0].Result != ResultDone {
+		t.Fatalf("report = %+v", rep)
+	}
+	if _, ok := h.shareOf(daveID); !ok {
+		t.Fatal("dave not shared after the cooldown")
+	}
+	cd, err := h.svc.cooldowns()
+	mustOK(t, err, "cooldowns")
+	if len(cd) != 0 {
+		t.Fatalf("cooldowns left: %v", cd)
+	}
+}

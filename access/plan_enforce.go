@@ -20,6 +20,8 @@ type EnforceInput struct {
 	Servers map[string]storage.Server
 	// Busy users have a change waiting for a retry; they are left for that retry.
 	Busy map[int64]bool
+	// Cooldown holds users whose automatic change Plex refused, until when it is not tried again.
+	Cooldown map[int64]time.Time
 	// Cap is the most removals the pass may make; IgnoreCap lifts it (an admin's explicit run).
 	Cap       int
 	IgnoreCap bool
@@ -61,6 +63,11 @@ func PlanEnforce(in EnforceInput) EnforcePlan {
 		if in.Busy[u.ID] {
 			p.Skipped = append(p.Skipped, Change{Action: dueAction(u, in.Now), UserID: u.ID, Username: displayName(u),
 				Reason: "due", Result: ResultSkipped, Error: "an earlier change for this user waits for a retry"})
+			continue
+		}
+		if until, ok := in.Cooldown[u.ID]; ok && in.Now.Before(until) {
+			p.Skipped = append(p.Skipped, Change{Action: dueAction(u, in.Now), UserID: u.ID, Username: displayName(u),
+				Reason: "due", Result: ResultSkipped, Error: "Plex refused this change; it is tried again after " + until.UTC().Format(time.RFC3339)})
 			continue
 		}
 		tr, err := planTransition(u, u, in.Servers, in.Now)

@@ -299,6 +299,9 @@ func (s *Service) completeStep(in storage.Intent, o *op, i int, res stepResult) 
 		if _, err := tx.Intents().MarkDone(in.ID, now); err != nil {
 			return err
 		}
+		if err := setCooldown(tx, o.UserID, time.Time{}); err != nil {
+			return err
+		}
 		if o.Final.Event == "" {
 			return nil
 		}
@@ -437,6 +440,12 @@ func (s *Service) failIntent(in storage.Intent, o op, cause error) error {
 	err := s.store.Update(func(tx *storage.Tx) error {
 		if _, err := tx.Intents().MarkFailed(in.ID, msg, now); err != nil {
 			return err
+		}
+		if o.Actor == ActorSystem && o.UserID != 0 {
+			// A scheduled change Plex refuses is not tried again at every pass.
+			if err := setCooldown(tx, o.UserID, now.Add(refusedCooldown)); err != nil {
+				return err
+			}
 		}
 		_, err := tx.Events().Append(newEvent(now, EventIntentFailed, o.Actor, o.UserID, o.serverID(),
 			fmt.Sprintf("Plex refused to %s: %s", describeKind(o.Kind), msg),

@@ -90,7 +90,8 @@ func (s *Service) syncLocked(ctx context.Context, actor string, confirm *HeldSyn
 	case rep.Held != nil:
 		msg += "; held: " + rep.Held.Reason
 	}
-	if serr := s.savePass(EventPassSync, actor, rep, true, msg); serr != nil && err == nil {
+	store := len(rep.Changes) > 0 || rep.Held != nil || rep.Refused != "" || err != nil
+	if serr := s.savePass(EventPassSync, actor, rep, store, msg); serr != nil && err == nil {
 		err = serr
 	}
 	return rep, err

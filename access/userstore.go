@@ -170,3 +170,45 @@ func (s *Service) busyUsers() (map[int64]bool, error) {
 	}
 	return busy, nil
 }
+
+// cooldownKey is the setting holding users whose automatic change Plex refused, with when to try again.
+const cooldownKey = "access.cooldown"
+
+// refusedCooldown is how long a refused automatic change waits before the next attempt.
+const refusedCooldown = 6 * time.Hour
+
+// setCooldown sets (zero: clears) a user's cooldown in tx; expired entries are dropped.
+func setCooldown(tx *storage.Tx, userID int64, until time.Time) error {
+	m := map[int64]time.Time{}
+	err := tx.Settings().Get(cooldownKey, &m)
+	if err != nil && !errors.Is(err, storage.ErrNotFound) {
+		return fmt.Errorf("reading cooldowns: %w", err)
+	}
+	_, had := m[userID]
+	if !had && until.IsZero() {
+		return nil
+	}
+	for id, t := range m {
+		if !until.IsZero() && t.Before(until.Add(-refusedCooldown)) {
+			delete(m, id) // long over
+		}
+	}
+	if until.IsZero() {
+		delete(m, userID)
+	} else {
+		m[userID] = until.UTC()
+	}
+	if len(m) == 0 {
+		return tx.Settings().Delete(cooldownKey)
+	}
+	return tx.Settings().Put(cooldownKey, m)
+}
+
+// cooldowns reads the users whose automatic change waits after a refusal.
+func (s *Service) cooldowns() (map[int64]time.Time, error) {
+	m := map[int64]time.Time{}
+	if err := s.store.GetSetting(cooldownKey, &m); err != nil && !errors.Is(err, storage.ErrNotFound) {
+		return nil, fmt.Errorf("reading cooldowns: %w", err)
+	}
+	return m, nil
+}
