@@ -206,8 +206,15 @@ func (s *Service) UpdateUser(ctx context.Context, actor string, userID int64, p 
 	if len(diff) == 0 {
 		return u, nil
 	}
-	if err := s.checkIdle(userID); err != nil {
+	tr, err := planTransition(u, next, servers, s.clock())
+	if err != nil {
 		return storage.User{}, err
+	}
+	if len(tr.Steps) > 0 || tr.Final != finalKeep {
+		// Only edits that change Plex wait for a pending retry; notes and flags do not.
+		if err := s.checkIdle(userID); err != nil {
+			return storage.User{}, err
+		}
 	}
 	data := map[string]any{"diff": diff}
 	if err := s.transitionUser(ctx, actor, u, next, servers, ActionShare, EventUserUpdated,

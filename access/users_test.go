@@ -292,3 +292,43 @@ func TestUpdateUserPushesAtOnce(t *testing.T) {
 		t.Fatalf("stored share id %d, fake %d", u.Shares[srvID].ShareID, sh.ID)
 	}
 }
+
+func TestPlainEditsWhileAChangeWaitsAndActivityIsKept(t *testing.T) {
+	h := newHarness(t, plextest.Seed{})
+	h.seedUsers()
+	h.fake.Inject(plextest.Fault{Route: "POST /api/v2/shared_servers/{id}", Status: 503})
+	_, err := h.svc.UpdateUser(h.ctx, "admin:root", aliceID, UserPatch{Libraries: map[string][]string{srvID: {"4"}}})
+	if !errors.Is(err, ErrRetryScheduled) {
+		t.Fatalf("err = %v", err)
+	}
+	notes := "waiting"
+	_, err = h.svc.UpdateUser(h.ctx, "admin:root", aliceID, UserPatch{Notes: &notes})
+	mustOK(t, err, "notes while a change waits")
+	_, err = h.svc.UpdateUser(h.ctx, "admin:root", aliceID, UserPatch{Libraries: map[string][]string{srvID: {"8"}}})
+	if !errors.Is(err, ErrBusy) {
+		t.Fatalf("a second Plex edit: %v", err)
+	}
+	// Activity recorded meanwhile survives the retry's write.
+	mustOK(t, h.svc.MarkActivity(aliceID, t0.Add(time.Minute)), "activity")
+	h.fake.ClearFaults()
+	h.clock.Add(5 * time.Minute)
+	_, err = h.svc.Enforce(h.ctx, ActorSystem)
+	mustOK(t, err, "Enforce")
+	u := h.user(aliceID)
+	if u.Notes != "waiting" || !slices.Equal(u.Shares[srvID].Libraries, []string{"4"}) || u.LastActivityAt == nil {
+		t.Fatalf("alice = %+v", u)
+	}
+}
+
+func TestPutUserNeverMovesActivityBack(t *testing.T) {
+	h := newHarness(t, plextest.Seed{})
+	h.seedUsers()
+	stale := h.user(aliceID) // read before the activity arrives
+	mustOK(t, h.svc.MarkActivity(aliceID, t0), "activity")
+	stale.Notes = "planned from an old read"
+	mustOK(t, h.store.Update(func(tx *storage.Tx) error { return putUser(tx, stale) }), "put")
+	u := h.user(aliceID)
+	if u.LastActivityAt == nil || !u.LastActivityAt.Equal(t0) || u.Notes != "planned from an old read" {
+		t.Fatalf("alice = %+v", u)
+	}
+}

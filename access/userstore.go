@@ -30,10 +30,19 @@ func readLibraryDue(tx *storage.Tx) ([]libraryDue, error) {
 	return list, nil
 }
 
-// putUser writes u (times normalised to UTC) and keeps the library window index in step, in tx.
+// putUser writes u (times normalised to UTC, last activity never moved back) and keeps the library
+// window index in step, in tx.
 func putUser(tx *storage.Tx, u storage.User) error {
 	u = u.Clone()
 	normaliseUser(&u)
+	// Last activity has its own writer (MarkActivity, outside the pass lock): a record planned from an
+	// older read must not move it back.
+	if cur, err := tx.Users().Get(u.ID); err == nil && cur.LastActivityAt != nil &&
+		(u.LastActivityAt == nil || cur.LastActivityAt.After(*u.LastActivityAt)) {
+		u.LastActivityAt = cloneTime(cur.LastActivityAt)
+	} else if err != nil && !errors.Is(err, storage.ErrNotFound) {
+		return fmt.Errorf("reading user %d: %w", u.ID, err)
+	}
 	if err := tx.Users().Put(u); err != nil {
 		return fmt.Errorf("storing user %d: %w", u.ID, err)
 	}
