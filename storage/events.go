@@ -104,6 +104,7 @@ func (r Events) Append(ev Event) (Event, error) {
 			return Event{}, err
 		}
 	}
+	r.tx.appended = append(r.tx.appended, ev)
 	return ev, nil
 }
 

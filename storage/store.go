@@ -30,6 +30,9 @@ type Store struct {
 	touchMu sync.Mutex
 	touched map[string]time.Time
 
+	// subs are told about committed events (Subscribe).
+	subs subscribers
+
 	closed    atomic.Bool
 	closeOnce sync.Once
 	closeErr  error

@@ -26,6 +26,8 @@ type Tx struct {
 	// userChanges stages the read-model changes of this attempt: id → new user, or nil if deleted.
 	// Applied only after a successful commit.
 	userChanges map[int64]*User
+	// appended are the events this attempt appended, announced to subscribers after the commit.
+	appended []Event
 }
 
 // View runs fn in a read-only transaction. Errors from fn are returned unchanged.
@@ -81,16 +83,19 @@ func (s *Store) updateOnce(fn func(*Tx) error) error {
 		if err := txn.Commit(); err != nil {
 			return fmt.Errorf("committing: %w", err)
 		}
+		s.announce(tx.appended)
 		return nil
 	}
 	// Commit and read-model update under one lock, so two user-writing transactions reach the read
 	// model in the order Badger committed them.
 	s.userMu.Lock()
-	defer s.userMu.Unlock()
 	if err := txn.Commit(); err != nil {
+		s.userMu.Unlock()
 		return fmt.Errorf("committing: %w", err)
 	}
 	s.applyUserChanges(tx.userChanges)
+	s.userMu.Unlock()
+	s.announce(tx.appended)
 	return nil
 }
 
