@@ -9,14 +9,15 @@ import (
 
 // Default loop intervals (the Caddyfile's sync_every and enforce_every override the first two).
 const (
-	DefaultSyncEvery    = 15 * time.Minute
-	DefaultEnforceEvery = time.Minute
-	DefaultHistoryEvery = time.Hour
-	DefaultPurgeEvery   = 24 * time.Hour
+	DefaultSyncEvery    = 15 * time.Minute // sync (with a server refresh)
+	DefaultEnforceEvery = time.Minute      // enforcement and retries
+	DefaultHistoryEvery = time.Hour        // watch history
+	DefaultPurgeEvery   = 24 * time.Hour   // automatic purge (opt-in)
 )
 
 // Intervals are the periods of the background loops; zero fields take the defaults.
 type Intervals struct {
+	// Sync, Enforce, History and Purge are the periods of those loops.
 	Sync    time.Duration
 	Enforce time.Duration
 	History time.Duration
@@ -35,8 +36,9 @@ type Loop struct {
 	log *zap.Logger
 }
 
-// Loops returns the engine's background loops: enforce (also retries intents), sync, history and the
-// opt-in automatic purge (a no-op unless the AutoPurge setting is on). The root runs each with Serve.
+// Loops returns the engine's background loops: enforce (also retries intents), sync (after refreshing
+// the servers and their libraries), history and the opt-in automatic purge (a no-op unless the
+// AutoPurge setting is on). The root runs each with Serve.
 func (s *Service) Loops(iv Intervals) []Loop {
 	or := func(d, def time.Duration) time.Duration {
 		if d <= 0 {
@@ -50,6 +52,10 @@ func (s *Service) Loops(iv Intervals) []Loop {
 			return err
 		}},
 		{Name: "access_sync", Every: or(iv.Sync, DefaultSyncEvery), log: s.log, Run: func(ctx context.Context) error {
+			// Libraries added or renamed on a server are picked up before the users are read.
+			if _, err := s.Servers(ctx); err != nil && ctx.Err() == nil {
+				s.log.Warn("plex_manager: refreshing the servers failed", zap.String("error", Explain(err)))
+			}
 			_, err := s.Sync(ctx, ActorSystem)
 			return err
 		}},

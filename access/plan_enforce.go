@@ -24,7 +24,7 @@ type EnforceInput struct {
 	Cooldown map[int64]time.Time
 	// Cap is the most removals the pass may make; IgnoreCap lifts it (an admin's explicit run).
 	Cap       int
-	IgnoreCap bool
+	IgnoreCap bool // see Cap
 }
 
 // EnforcePlan is an enforcement decision.

@@ -18,17 +18,17 @@ type SyncInput struct {
 	// Servers are the ids of the servers whose shares were read; shares of other servers in the store
 	// are left alone. Libraries lists each server's library keys (for all-libraries shares).
 	Servers   []string
-	Libraries map[string][]string
+	Libraries map[string][]string // see Servers
 	// Stored are every user in the store.
 	Stored []storage.User
 	// Plex are the users plex.tv lists (friends, Home and managed users, pending invitees) with their
 	// shares of Servers; Home the members of the owner's Home (the owner is recognised as its admin
 	// and skipped).
 	Plex []plex.User
-	Home []plex.HomeUser
+	Home []plex.HomeUser // see Plex
 	// Foreign are the servers shared with the owner; ForeignKnown says the list could be read.
 	Foreign      []ForeignServer
-	ForeignKnown bool
+	ForeignKnown bool // see Foreign
 	// Busy users have a change waiting for a retry; sync leaves them alone.
 	Busy map[int64]bool
 	// Settings give the shrink threshold.

@@ -15,6 +15,7 @@ const day = 24 * time.Hour
 
 // PurgeInput is what a purge decision depends on.
 type PurgeInput struct {
+	// Now is the decision time, Users every stored user, Settings the purge settings.
 	Now      time.Time
 	Users    []storage.User
 	Settings Settings

@@ -44,7 +44,7 @@ type Change struct {
 	Libraries []string `json:"libraries,omitempty"`
 	// Before and After describe a sync update field by field ("libraries", "status", …).
 	Before map[string]any `json:"before,omitempty"`
-	After  map[string]any `json:"after,omitempty"`
+	After  map[string]any `json:"after,omitempty"` // see Before
 	// Reason says why, in plain language.
 	Reason string `json:"reason"`
 	// Result is one of the Result* constants.
@@ -55,6 +55,7 @@ type Change struct {
 
 // SyncReport is what a sync pass did.
 type SyncReport struct {
+	// ID identifies the pass; Actor started it; StartedAt and FinishedAt bound it (UTC).
 	ID         string    `json:"id"`
 	Actor      string    `json:"actor"`
 	StartedAt  time.Time `json:"started_at"`
@@ -65,8 +66,8 @@ type SyncReport struct {
 	PlexUsers int `json:"plex_users"`
 	// Adopted, Updated and Removed count the applied changes.
 	Adopted int `json:"adopted"`
-	Updated int `json:"updated"`
-	Removed int `json:"removed"`
+	Updated int `json:"updated"` // see Adopted
+	Removed int `json:"removed"` // see Adopted
 	// Changes lists every change with its result.
 	Changes []Change `json:"changes"`
 	// Held is set when removals were held for confirmation (see ConfirmHeldSync).
@@ -95,6 +96,8 @@ type HeldSync struct {
 
 // PassReport is what an enforcement pass (or a purge) did.
 type PassReport struct {
+	// ID identifies the pass; Kind is enforce or purge; Actor started it; StartedAt and FinishedAt
+	// bound it (UTC).
 	ID         string    `json:"id"`
 	Kind       string    `json:"kind"`
 	Actor      string    `json:"actor"`
@@ -103,7 +106,7 @@ type PassReport struct {
 	// Planned lists the plan as decided; Changes the same steps with their results (and retried
 	// intents).
 	Planned []Change `json:"planned"`
-	Changes []Change `json:"changes"`
+	Changes []Change `json:"changes"` // see Planned
 	// Capped is true when the plan removed more than Cap shares, so nothing was removed.
 	Capped bool `json:"capped"`
 	// Cap is the removal cap in force.
@@ -116,6 +119,7 @@ type PassReport struct {
 
 // PurgeCandidate is one user a purge would remove.
 type PurgeCandidate struct {
+	// UserID and Username name the user.
 	UserID   int64  `json:"user_id"`
 	Username string `json:"username"`
 	// LastActivityAt is the last time the user watched (nil: never).
@@ -128,6 +132,7 @@ type PurgeCandidate struct {
 
 // PurgeExclusion is a user the purge keeps, with why.
 type PurgeExclusion struct {
+	// UserID and Username name the user; Reason says why they are kept.
 	UserID   int64  `json:"user_id"`
 	Username string `json:"username"`
 	Reason   string `json:"reason"`
@@ -135,6 +140,8 @@ type PurgeExclusion struct {
 
 // PurgePlan is a purge preview.
 type PurgePlan struct {
+	// At is when the plan was made; InactiveDays and NeverWatched are the settings it used;
+	// Candidates would be removed, Excluded are kept with why.
 	At           time.Time        `json:"at"`
 	InactiveDays int              `json:"inactive_days"`
 	NeverWatched bool             `json:"never_watched_included"`
@@ -144,6 +151,7 @@ type PurgePlan struct {
 
 // PurgeReport is what a purge did.
 type PurgeReport struct {
+	// PassReport is the pass as a whole.
 	PassReport
 	// Removed are the users removed.
 	Removed []int64 `json:"removed"`
@@ -161,8 +169,9 @@ type Health struct {
 	PendingIntents int `json:"pending_intents"`
 	// Held is the held sync change, if any.
 	Held *HeldSync `json:"held,omitempty"`
-	// LastSync and LastEnforce are when those passes last finished.
-	LastSync    *time.Time `json:"last_sync,omitempty"`
+	// LastSync is when the last sync finished.
+	LastSync *time.Time `json:"last_sync,omitempty"`
+	// LastEnforce is when the last enforcement pass finished.
 	LastEnforce *time.Time `json:"last_enforce,omitempty"`
 	// Alerts are sentences for a banner.
 	Alerts []string `json:"alerts,omitempty"`
@@ -170,6 +179,8 @@ type Health struct {
 
 // UpcomingItem is one scheduled change for the schedule page.
 type UpcomingItem struct {
+	// At is when; Kind what (start, expiry, library_start, library_expiry); UserID and Username who;
+	// ServerID and Library which library for the per-library kinds.
 	At       time.Time `json:"at"`
 	Kind     string    `json:"kind"` // start, expiry, library_start, library_expiry
 	UserID   int64     `json:"user_id"`
@@ -180,6 +191,8 @@ type UpcomingItem struct {
 
 // PassSummary is one stored pass report for the schedule page.
 type PassSummary struct {
+	// ID is the stored event; Kind the pass; Actor who ran it; At when it finished; Message a
+	// summary; Changes and Failures count its changes; Error is why it stopped, if it did.
 	ID       string    `json:"id"`
 	Kind     string    `json:"kind"` // sync, enforce, purge, history
 	Actor    string    `json:"actor"`

@@ -14,9 +14,12 @@ import (
 // errRetryLater wraps the Plex error of a step that will be retried by a later pass.
 type errRetryLater struct{ err error }
 
+// Error says the change waits for a retry, and why.
 func (e *errRetryLater) Error() string {
 	return "Plex could not complete the change; it will be retried: " + e.err.Error()
 }
+
+// Unwrap returns the Plex error.
 func (e *errRetryLater) Unwrap() error { return e.err }
 
 // Is makes errors.Is(err, ErrRetryScheduled) true.

@@ -19,13 +19,13 @@ const (
 	// DefaultShrinkPercent and DefaultShrinkMinUsers: a sync that would mark more than this share of
 	// the active users (and at least this many) as removed is held for the admin's confirmation.
 	DefaultShrinkPercent  = 20
-	DefaultShrinkMinUsers = 3
+	DefaultShrinkMinUsers = 3 // see DefaultShrinkPercent
 	// DefaultInactiveDays is the purge's inactivity threshold.
 	DefaultInactiveDays = 30
 	// DefaultRetryBase and DefaultRetryMax bound the backoff of an intent that failed because Plex was
 	// unreachable: base·2^(attempts-1), at most max.
 	DefaultRetryBase = time.Minute
-	DefaultRetryMax  = time.Hour
+	DefaultRetryMax  = time.Hour // see DefaultRetryBase
 	// DefaultHistoryLookback is how far back the first history pass of a server reads.
 	DefaultHistoryLookback = 365 * 24 * time.Hour
 )
@@ -50,7 +50,7 @@ type Options struct {
 	Defaults Settings
 	// RetryBase and RetryMax bound the retry backoff of intents (defaults DefaultRetryBase/Max).
 	RetryBase time.Duration
-	RetryMax  time.Duration
+	RetryMax  time.Duration // see RetryBase
 	// HistoryLookback is how far back the first history pass of a server reads
 	// (default DefaultHistoryLookback).
 	HistoryLookback time.Duration

@@ -19,7 +19,7 @@ type Settings struct {
 	// ShrinkPercent and ShrinkMinUsers: a sync that would mark more than ShrinkPercent % of the
 	// active users, and at least ShrinkMinUsers of them, as removed is held (defaults 20 and 3).
 	ShrinkPercent  int `json:"shrink_percent,omitempty"`
-	ShrinkMinUsers int `json:"shrink_min_users,omitempty"`
+	ShrinkMinUsers int `json:"shrink_min_users,omitempty"` // see ShrinkPercent
 	// InactiveDays is the purge threshold (default 30).
 	InactiveDays int `json:"inactive_days,omitempty"`
 	// PurgeNeverWatched includes users who never watched anything regardless of their age.

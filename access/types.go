@@ -19,9 +19,9 @@ type UserPatch struct {
 	// StartsAt and ExpiresAt set the access window; ClearStartsAt/ClearExpiresAt remove a bound
 	// (JSON null in the REST API).
 	StartsAt       *time.Time `json:"starts_at,omitempty"`
-	ClearStartsAt  bool       `json:"clear_starts_at,omitempty"`
-	ExpiresAt      *time.Time `json:"expires_at,omitempty"`
-	ClearExpiresAt bool       `json:"clear_expires_at,omitempty"`
+	ClearStartsAt  bool       `json:"clear_starts_at,omitempty"`  // see StartsAt
+	ExpiresAt      *time.Time `json:"expires_at,omitempty"`       // see StartsAt
+	ClearExpiresAt bool       `json:"clear_expires_at,omitempty"` // see StartsAt
 	// LibraryWindows sets per-library windows per server (library key → window); an empty map for a
 	// server clears that server's windows.
 	LibraryWindows map[string]map[string]storage.Window `json:"library_windows,omitempty"`
@@ -42,7 +42,8 @@ type UserPatch struct {
 type GrantRequest struct {
 	// UserID is the plex.tv account id (0 for an email invite without a Plex account: then Email is
 	// required and the user gets storage.PendingUserID(Email)).
-	UserID   int64  `json:"user_id,omitempty"`
+	UserID int64 `json:"user_id,omitempty"`
+	// UUID, Username, Email, Title and Thumb describe the account (from its sign-in).
 	UUID     string `json:"uuid,omitempty"`
 	Username string `json:"username,omitempty"`
 	Email    string `json:"email,omitempty"`
@@ -51,16 +52,18 @@ type GrantRequest struct {
 	// Invitee is what Plex is asked to share with when UserID is 0: an email address or username.
 	Invitee string `json:"invitee,omitempty"`
 	// Libraries are server library keys per server id; each list must be non-empty.
-	Libraries      map[string][]string `json:"libraries"`
-	AllowDownloads bool                `json:"allow_downloads,omitempty"`
-	Filters        storage.Filters     `json:"filters,omitzero"`
+	Libraries map[string][]string `json:"libraries"`
+	// AllowDownloads and Filters are the shares' settings.
+	AllowDownloads bool            `json:"allow_downloads,omitempty"`
+	Filters        storage.Filters `json:"filters,omitzero"`
 	// StartsAt delays the share (nil or past: now). ExpiresAt ends access (nil: never).
 	StartsAt  *time.Time `json:"starts_at,omitempty"`
 	ExpiresAt *time.Time `json:"expires_at,omitempty"`
 	// MembershipDays, when ExpiresAt is nil, sets ExpiresAt to the start plus that many days.
 	MembershipDays int `json:"membership_days,omitempty"`
 	// InviteID links the user to the invite used.
-	InviteID    string `json:"invite_id,omitempty"`
+	InviteID string `json:"invite_id,omitempty"`
+	// DiscordID and DiscordName link the Discord account used to join.
 	DiscordID   string `json:"discord_id,omitempty"`
 	DiscordName string `json:"discord_name,omitempty"`
 	// InviteeToken, when set, accepts the new invitations on the invitee's behalf. It is used once and
@@ -78,13 +81,15 @@ type GrantResult struct {
 	Scheduled bool `json:"scheduled"`
 	// Shared are the servers shared now; Accepted those whose invitation was accepted for the user.
 	Shared   []string `json:"shared,omitempty"`
-	Accepted []string `json:"accepted,omitempty"`
+	Accepted []string `json:"accepted,omitempty"` // see Shared
 	// Changes are the Plex changes with their results.
 	Changes []Change `json:"changes,omitempty"`
 }
 
 // InviteSettings are the settings of a direct invite.
 type InviteSettings struct {
+	// AllowDownloads and Filters are the share settings; StartsAt, ExpiresAt and MembershipDays the
+	// window (as in GrantRequest); Notes are stored on the user.
 	AllowDownloads bool            `json:"allow_downloads,omitempty"`
 	Filters        storage.Filters `json:"filters,omitzero"`
 	StartsAt       *time.Time      `json:"starts_at,omitempty"`
@@ -99,16 +104,16 @@ type BulkOp struct {
 	Libraries map[string][]string `json:"libraries,omitempty"`
 	// AddLibraries and RemoveLibraries add or remove single library keys per server, keeping the rest.
 	AddLibraries    map[string][]string `json:"add_libraries,omitempty"`
-	RemoveLibraries map[string][]string `json:"remove_libraries,omitempty"`
+	RemoveLibraries map[string][]string `json:"remove_libraries,omitempty"` // see AddLibraries
 	// AllowDownloads sets downloads on every share.
 	AllowDownloads *bool `json:"allow_downloads,omitempty"`
 	// StartsAt/ExpiresAt/Clear* set the window (as in UserPatch). ExtendDays moves each user's expiry
 	// (or now, without one) by that many days.
 	StartsAt       *time.Time `json:"starts_at,omitempty"`
-	ClearStartsAt  bool       `json:"clear_starts_at,omitempty"`
-	ExpiresAt      *time.Time `json:"expires_at,omitempty"`
-	ClearExpiresAt bool       `json:"clear_expires_at,omitempty"`
-	ExtendDays     int        `json:"extend_days,omitempty"`
+	ClearStartsAt  bool       `json:"clear_starts_at,omitempty"`  // see StartsAt
+	ExpiresAt      *time.Time `json:"expires_at,omitempty"`       // see StartsAt
+	ClearExpiresAt bool       `json:"clear_expires_at,omitempty"` // see StartsAt
+	ExtendDays     int        `json:"extend_days,omitempty"`      // see StartsAt
 	// Whitelisted sets the whitelist flag.
 	Whitelisted *bool `json:"whitelisted,omitempty"`
 	// Remove removes the users (revoke everywhere, then record); it excludes every other field.
@@ -119,23 +124,27 @@ type BulkOp struct {
 
 // BulkItem is the preview or result for one user.
 type BulkItem struct {
+	// UserID and Username name the user.
 	UserID   int64  `json:"user_id"`
 	Username string `json:"username,omitempty"`
 	// Diff lists what would change (field → before/after).
 	Diff map[string]FieldDiff `json:"diff,omitempty"`
 	// Result is planned (preview), done, failed or skipped.
 	Result string `json:"result"`
-	Error  string `json:"error,omitempty"`
+	// Error says why a user failed or was skipped.
+	Error string `json:"error,omitempty"`
 }
 
 // FieldDiff is a before/after pair.
 type FieldDiff struct {
+	// Before and After are the values.
 	Before any `json:"before"`
 	After  any `json:"after"`
 }
 
 // BulkReport is a bulk preview or result.
 type BulkReport struct {
+	// Items are per user; Changed and Failed count them.
 	Items   []BulkItem `json:"items"`
 	Changed int        `json:"changed"`
 	Failed  int        `json:"failed"`
@@ -144,7 +153,9 @@ type BulkReport struct {
 // PendingInvite is an invitation not accepted yet, as the admin UI lists it.
 type PendingInvite struct {
 	// UserID is the invitee's plex.tv id, or the synthetic negative id of an email invite.
-	UserID    int64     `json:"user_id"`
+	UserID int64 `json:"user_id"`
+	// Email, Username and Title describe the invitee; ServerID and Server the server; ShareID is the
+	// pending share; Libraries are offered (server keys); InvitedAt is when.
 	Email     string    `json:"email,omitempty"`
 	Username  string    `json:"username,omitempty"`
 	Title     string    `json:"title,omitempty"`
@@ -157,6 +168,9 @@ type PendingInvite struct {
 
 // HomeMember is a member of the owner's Plex Home.
 type HomeMember struct {
+	// ID is the plex.tv id; Title, Username, Email and Thumb describe the member (managed users have
+	// no username or email); Admin marks the owner, Guest the guest account, Managed a managed user
+	// with its RestrictionProfile; Protected means a Home PIN.
 	ID                 int64  `json:"id"`
 	Title              string `json:"title"`
 	Username           string `json:"username,omitempty"`
@@ -171,10 +185,12 @@ type HomeMember struct {
 
 // ManagedUserRequest creates a managed Home user with libraries.
 type ManagedUserRequest struct {
+	// Name is the managed user's display name.
 	Name string `json:"name"`
 	// RestrictionProfile is little_kid, older_kid, teen or empty (no restriction).
-	RestrictionProfile string              `json:"restriction_profile,omitempty"`
-	Libraries          map[string][]string `json:"libraries,omitempty"`
-	AllowDownloads     bool                `json:"allow_downloads,omitempty"`
-	Filters            storage.Filters     `json:"filters,omitzero"`
+	RestrictionProfile string `json:"restriction_profile,omitempty"`
+	// Libraries, AllowDownloads and Filters are shared once the user exists.
+	Libraries      map[string][]string `json:"libraries,omitempty"`
+	AllowDownloads bool                `json:"allow_downloads,omitempty"`
+	Filters        storage.Filters     `json:"filters,omitzero"`
 }
