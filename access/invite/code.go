@@ -33,7 +33,8 @@ func reservedCodes() []string {
 	return []string{
 		"healthz", "static", "api", "auth", "callback", "discord", "join", "skip", "done", "welcome",
 		"qr", "admin", "login", "logout", "setup", "invite", "invites", "robots.txt", "favicon.ico",
-		"well-known", "plex", "status", "metrics",
+		"well-known", "plex", "status", "metrics", "access", "account", "me", "users", "streams", "events",
+		"unsubscribe", "api-keys", "settings", "admins", "openapi.json",
 	}
 }
 
