@@ -45,7 +45,7 @@ func (s *Service) EnforceWith(ctx context.Context, actor string, o EnforceOption
 // enforceLocked is the body of an enforcement pass; the caller holds the lock.
 func (s *Service) enforceLocked(ctx context.Context, o EnforceOptions, rep *PassReport) error {
 	now := rep.StartedAt
-	retried, err := s.retryDue(ctx, now, false)
+	retried, down, err := s.retryDue(ctx, now, false)
 	rep.Retried = len(retried)
 	rep.Changes = append(rep.Changes, retried...)
 	if err != nil {
@@ -72,8 +72,12 @@ func (s *Service) enforceLocked(ctx context.Context, o EnforceOptions, rep *Pass
 		}
 	}
 	for i, op := range plan.ops {
-		if ctx.Err() != nil {
+		switch {
+		case ctx.Err() != nil:
 			rep.Changes = append(rep.Changes, op.change(ResultSkipped, "the pass was cancelled"))
+			continue
+		case down && len(op.Steps) > 0:
+			rep.Changes = append(rep.Changes, op.change(ResultSkipped, "Plex is unreachable; the next pass tries again"))
 			continue
 		}
 		stored := plan.stored[i]
@@ -81,6 +85,7 @@ func (s *Service) enforceLocked(ctx context.Context, o EnforceOptions, rep *Pass
 		err := s.runOp(ctx, op, func(tx *storage.Tx) error { return putUser(tx, stored) })
 		result, msg := resultOf(err)
 		rep.Changes = append(rep.Changes, op.change(result, msg))
+		down = down || plexDown(err)
 	}
 	return nil
 }

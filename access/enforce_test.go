@@ -153,25 +153,39 @@ func TestEnforceRetriesAfterOutagesWithoutDuplicates(t *testing.T) {
 	_, err := h.svc.UpdateUser(h.ctx, "admin:root", aliceID, UserPatch{ExpiresAt: tptr(start)})
 	mustOK(t, err, "alice expiry")
 	h.clock.Set(start)
+	h.fake.ResetCalls()
 
-	// plex.tv answers 503 to the share and times out on the removal.
-	h.fake.Inject(plextest.Fault{Route: "POST /api/v2/shared_servers", Status: 503, Count: 1})
+	// The removal times out: Plex is down, so the pass stops calling it (dave's start waits).
 	h.fake.Inject(plextest.Fault{Route: "DELETE /api/v2/shared_servers/{id}", Hang: true, Count: 1})
 	rep, err := h.svc.Enforce(h.ctx, ActorSystem)
 	mustOK(t, err, "Enforce during the outage")
-	results := map[int64]string{}
-	for _, c := range rep.Changes {
-		results[c.UserID] = c.Result
+	results := func(rep PassReport) map[int64]string {
+		m := map[int64]string{}
+		for _, c := range rep.Changes {
+			m[c.UserID] = c.Result
+		}
+		return m
 	}
-	if results[daveID] != ResultRetry || results[aliceID] != ResultRetry {
-		t.Fatalf("results = %v (%+v)", results, rep.Changes)
+	if r := results(rep); r[aliceID] != ResultRetry || r[daveID] != ResultSkipped {
+		t.Fatalf("results = %v (%+v)", r, rep.Changes)
+	}
+	if n := h.fake.CallCount("POST /api/v2/shared_servers"); n != 0 {
+		t.Fatalf("%d share calls after Plex was found down", n)
+	}
+	// Next pass, within alice's backoff: dave's share gets a 503.
+	h.clock.Add(10 * time.Second)
+	h.fake.Inject(plextest.Fault{Route: "POST /api/v2/shared_servers", Status: 503, Count: 1})
+	rep, err = h.svc.Enforce(h.ctx, ActorSystem)
+	mustOK(t, err, "second pass")
+	if r := results(rep); r[daveID] != ResultRetry || rep.Retried != 0 {
+		t.Fatalf("second pass = %+v", rep)
 	}
 	p := h.pending()
 	if len(p) != 2 {
 		t.Fatalf("pending = %+v", p)
 	}
 	for _, in := range p {
-		if in.Attempts != 1 || !in.NotBefore.After(start) || in.LastError == "" {
+		if in.Attempts != 1 || !in.NotBefore.After(h.clock.Now()) || in.LastError == "" {
 			t.Fatalf("intent = %+v", in)
 		}
 	}
@@ -181,7 +195,7 @@ func TestEnforceRetriesAfterOutagesWithoutDuplicates(t *testing.T) {
 	if n := len(h.events(EventIntentRetry)); n != 2 {
 		t.Fatalf("%d retry events", n)
 	}
-	// Before the backoff has passed, the next pass neither retries nor plans the users again.
+	// Before the backoffs have passed, the next pass neither retries nor plans the users again.
 	h.fake.ResetCalls()
 	h.clock.Add(10 * time.Second)
 	rep, err = h.svc.Enforce(h.ctx, ActorSystem)

@@ -98,3 +98,11 @@ func retryable(err error) bool {
 		errors.Is(err, plex.ErrUnauthorized) || errors.Is(err, ErrNoToken) ||
 		errors.Is(err, context.DeadlineExceeded) || errors.Is(err, plex.ErrBadResponse)
 }
+
+// plexDown reports whether a failure means every further Plex call of a pass would fail the same way
+// (unreachable, timing out, rate limited, token rejected or missing): the pass then stops calling Plex
+// and leaves the rest to the next pass instead of waiting out a timeout per user.
+func plexDown(err error) bool {
+	return isRetryLater(err) && (errors.Is(err, plex.ErrOffline) || errors.Is(err, plex.ErrRateLimited) ||
+		errors.Is(err, plex.ErrUnauthorized) || errors.Is(err, ErrNoToken) || errors.Is(err, context.DeadlineExceeded))
+}

@@ -17,53 +17,54 @@ import (
 func (s *Service) ResumeIntents(ctx context.Context) error {
 	s.lock.Lock()
 	defer s.lock.Unlock()
-	_, err := s.retryDue(ctx, s.clock(), true)
+	_, _, err := s.retryDue(ctx, s.clock(), true)
 	return err
 }
 
 // retryDue carries on the pending intents whose backoff has passed (all of them when all is set) and
-// reports each as a change.
-func (s *Service) retryDue(ctx context.Context, now time.Time, all bool) ([]Change, error) {
+// reports each as a change. Once one finds Plex down (see plexDown) the others are left for a later
+// pass; down reports it.
+func (s *Service) retryDue(ctx context.Context, now time.Time, all bool) (out []Change, down bool, err error) {
 	pending, err := s.store.PendingIntents()
 	if err != nil {
-		return nil, fmt.Errorf("reading pending intents: %w", err)
+		return nil, false, fmt.Errorf("reading pending intents: %w", err)
 	}
-	var out []Change
 	for _, in := range pending {
 		if !all && in.NotBefore.After(now) {
 			continue
 		}
-		if ctx.Err() != nil {
+		if ctx.Err() != nil || down {
 			break
 		}
-		c, err := s.resumeIntent(ctx, in)
+		c, cerr, err := s.resumeIntent(ctx, in)
 		if err != nil {
-			return out, err
+			return out, down, err
 		}
+		down = plexDown(cerr)
 		out = append(out, c)
 	}
-	return out, nil
+	return out, down, nil
 }
 
-// resumeIntent carries on one pending intent. Only store failures are returned as errors; Plex
-// failures are in the change's result.
-func (s *Service) resumeIntent(ctx context.Context, in storage.Intent) (Change, error) {
+// resumeIntent carries on one pending intent. It returns the change, the operation's own error (a
+// Plex failure, also in the change's result) and, separately, a store failure.
+func (s *Service) resumeIntent(ctx context.Context, in storage.Intent) (Change, error, error) {
 	o, err := s.decodeIntent(in)
 	if err != nil {
-		return Change{Action: in.Kind, UserID: in.UserID, Result: ResultFailed, Error: err.Error()}, nil
+		return Change{Action: in.Kind, UserID: in.UserID, Result: ResultFailed, Error: err.Error()}, err, nil
 	}
 	if why, stale, err := s.staleIntent(in, o); err != nil {
-		return Change{}, err
+		return Change{}, nil, err
 	} else if stale {
 		err := s.rollBack(in, o, why)
 		if !errors.Is(err, errRolledBack) {
-			return Change{}, err
+			return Change{}, nil, err
 		}
-		return o.change(ResultSkipped, "rolled back: "+why), nil
+		return o.change(ResultSkipped, "rolled back: "+why), err, nil
 	}
 	err = s.execIntent(ctx, in, &o)
 	result, msg := resultOf(err)
-	return o.change(result, msg), nil
+	return o.change(result, msg), err, nil
 }
 
 // decodeIntent reads an intent's operation; an unreadable one is marked failed.

@@ -193,15 +193,22 @@ func (s *Service) purgeBody(ctx context.Context, userIDs []int64, auto bool, rep
 			targets = append(targets, c)
 		}
 	}
+	down := false
 	for _, c := range targets {
 		ch := Change{Action: ActionPurge, UserID: c.UserID, Username: c.Username, Reason: "inactive: " + c.Reason, Result: ResultPlanned}
 		rep.Planned = append(rep.Planned, ch)
-		if ctx.Err() != nil {
+		switch {
+		case ctx.Err() != nil:
 			ch.Result, ch.Error = ResultSkipped, "the purge was cancelled"
+			rep.Changes = append(rep.Changes, ch)
+			continue
+		case down:
+			ch.Result, ch.Error = ResultSkipped, "Plex is unreachable; purge again later"
 			rep.Changes = append(rep.Changes, ch)
 			continue
 		}
 		err := s.removeUserLocked(ctx, rep.Actor, c.UserID, ch.Reason, ActionPurge, EventUserPurged)
+		down = plexDown(err)
 		ch.Result, ch.Error = resultOf(err)
 		if err == nil {
 			rep.Removed = append(rep.Removed, c.UserID)
