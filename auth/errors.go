@@ -8,4 +8,5 @@ type InvalidError struct {
 	Reason string
 }
 
+// Error returns "invalid <field>: <reason>".
 func (e *InvalidError) Error() string { return "invalid " + e.Field + ": " + e.Reason }

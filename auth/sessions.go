@@ -47,11 +47,15 @@ type Sessions struct {
 
 // SessionInfo is what a session records.
 type SessionInfo struct {
-	AdminID   string    `json:"-"`
+	// AdminID is the signed-in admin (kept in storage.Session, not in the data).
+	AdminID string `json:"-"`
+	// CreatedAt is the sign-in time: the absolute timeout counts from it.
 	CreatedAt time.Time `json:"created_at"`
-	LastSeen  time.Time `json:"last_seen"`
-	IP        string    `json:"ip,omitempty"`
-	UserAgent string    `json:"user_agent,omitempty"`
+	// LastSeen is the last recorded visit: the idle timeout counts from it.
+	LastSeen time.Time `json:"last_seen"`
+	// IP and UserAgent describe the browser that signed in.
+	IP        string `json:"ip,omitempty"`
+	UserAgent string `json:"user_agent,omitempty"`
 }
 
 // NewSessions returns Sessions over opts.Store.

@@ -20,6 +20,7 @@ type WeakPasswordError struct {
 	Reason string
 }
 
+// Error returns "weak password: <reason>".
 func (e *WeakPasswordError) Error() string { return "weak password: " + e.Reason }
 
 // CommonPasswords is the embedded list of refused common passwords (lower case).

@@ -209,7 +209,25 @@ func TestAdminsAndKeysAPI(t *testing.T) {
 	if rec := hs.api("GET", "/admins", ck.Key, ""); rec.Code != 403 {
 		t.Errorf("moderator key on an admin route: %d", rec.Code)
 	}
+	for _, tt := range []struct{ body, field string }{
+		{`{"name":"","role":"auditor"}`, "name"},
+		{`{"name":"` + strings.Repeat("k", 65) + `","role":"auditor"}`, "name"},
+		{`{"name":"ok","role":"root"}`, "role"},
+		{`{"name":"ok","role":"auditor","expires":1}`, "expires"},
+		{`{"name":["a"],"role":"auditor"}`, "name"},
+	} {
+		rec := hs.api("POST", "/api-keys", boot, tt.body)
+		if rec.Code != 400 || !strings.Contains(rec.Body.String(), `"field":"`+tt.field+`"`) {
+			t.Errorf("POST /api-keys %s: %d %s", tt.body, rec.Code, rec.Body.String())
+		}
+	}
+	if rec := hs.api("POST", "/api-keys", boot, ""); rec.Code != http.StatusUnsupportedMediaType {
+		t.Errorf("POST /api-keys without a body: %d", rec.Code)
+	}
 	list := hs.api("GET", "/api-keys", boot, "").Body.String()
+	if n := strings.Count(list, `"id"`); n != 1 {
+		t.Errorf("%d keys after bad requests, want 1", n)
+	}
 	if strings.Contains(list, ck.Key[12:]) || strings.Contains(list, `"hash"`) || !strings.Contains(list, ck.Key[:12]) {
 		t.Errorf("key list leaks or lacks the prefix: %s", list)
 	}

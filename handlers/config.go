@@ -47,7 +47,9 @@ type Config struct {
 // HealthReport is what Deps.Health returns: Status "ok" means healthy; Checks names each
 // component's state ("store": "ok", "plex": "unreachable").
 type HealthReport struct {
-	Status string            `json:"status"`
+	// Status is HealthOK or a word for what is wrong ("degraded").
+	Status string `json:"status"`
+	// Checks maps each component to its state (shown by the admin handler only).
 	Checks map[string]string `json:"checks,omitempty"`
 }
 

@@ -23,16 +23,23 @@ type StatusReport struct {
 
 // ServerStatus is one server in a StatusReport.
 type ServerStatus struct {
-	ID      string `json:"id"`
-	Name    string `json:"name"`
-	Online  bool   `json:"online"`
+	// ID is the server's machineIdentifier.
+	ID string `json:"id"`
+	// Name is its friendly name.
+	Name string `json:"name"`
+	// Online reports whether the last check reached it.
+	Online bool `json:"online"`
+	// Version is the Plex Media Server version last seen.
 	Version string `json:"version,omitempty"`
 }
 
 // StatusCounts are the counts of a StatusReport.
 type StatusCounts struct {
-	Users   int `json:"users"`
+	// Users counts the users known to the store.
+	Users int `json:"users"`
+	// Invites counts the invites.
 	Invites int `json:"invites"`
+	// Streams counts the live streams (0 unless Deps.Status fills it).
 	Streams int `json:"streams"`
 }
 

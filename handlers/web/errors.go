@@ -8,7 +8,9 @@ import (
 // ErrorView is the data of the error page (.Data of pages/error.html). It holds fixed texts
 // chosen by status, never anything taken from the request, so an error page cannot reflect input.
 type ErrorView struct {
-	Status  int
+	// Status is the HTTP status.
+	Status int
+	// Heading and Message are fixed texts for the status.
 	Heading string
 	Message string
 }

@@ -33,7 +33,9 @@ func JSON(w http.ResponseWriter, status int, v any) {
 // ErrorBody is the body of every API error: {"error": "…"}, plus "field" on a 400 caused by one
 // request field.
 type ErrorBody struct {
+	// Error says what went wrong, in plain words.
 	Error string `json:"error"`
+	// Field names the request field at fault (400 only).
 	Field string `json:"field,omitempty"`
 }
 

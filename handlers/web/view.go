@@ -9,11 +9,16 @@ import (
 // admin section, .User for the signed-in principal (nil on public pages and the sign-in page),
 // .Flashes for messages, and .Data for the page itself.
 type View struct {
-	App     AppInfo
-	Nav     string
-	User    *Principal
+	// App describes the handler (name, mode, version).
+	App AppInfo
+	// Nav names the admin section to mark in the navigation.
+	Nav string
+	// User is the signed-in principal, nil when anonymous.
+	User *Principal
+	// Flashes are the messages shown above the content.
 	Flashes []FlashMessage
-	Data    any
+	// Data is the page's own data.
+	Data any
 }
 
 // AppInfo describes the mounted handler to the layout.
