@@ -244,3 +244,19 @@ func shareOf(fake *plextest.Fake, userID int64) (plextest.Share, bool) {
 	}
 	return plextest.Share{}, false
 }
+
+func TestPublicFlowPlexOutageIsQueued(t *testing.T) {
+	fe := newFlowEnv(t)
+	inv := fe.create(t, invite.Spec{Enabled: true, Libraries: map[string][]string{plextest.MinimalMachineID: {"4"}}})
+	b := &browser{t: t, fe: fe, cookies: map[string]string{}}
+	pin, fwd := b.join(inv.Code)
+	_ = fe.fake.ClaimPIN(pin, daveID)
+	fe.fake.Inject(plextest.Fault{Route: "POST /api/v2/shared_servers", Status: 503})
+	rec := b.do("GET", fwd, nil)
+	if rec.Code != 200 || !strings.Contains(rec.Body.String(), "Your place is kept") {
+		t.Fatalf("outage page: %d %s", rec.Code, rec.Body.String())
+	}
+	if got, _ := fe.svc.Get(inv.ID); got.Uses != 1 {
+		t.Fatalf("uses %d", got.Uses)
+	}
+}
