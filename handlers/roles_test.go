@@ -158,3 +158,18 @@ func TestOpenAPIListsExactlyTheAPIRoutes(t *testing.T) {
 		}
 	}
 }
+
+func TestFeatureMayServeTheStartPage(t *testing.T) {
+	dashboard := web.FeatureFunc(func(r web.Router) {
+		r.Page("GET", "/{$}", web.RoleAuditor, func(w http.ResponseWriter, _ *http.Request) { _, _ = io.WriteString(w, "feature dashboard") })
+	})
+	h := newTestHandler(t, Config{Mode: ModeAdmin}, Deps{Features: []web.Feature{dashboard}})
+	if rec := do(h, "GET", "/", nil, nil); rec.Body.String() != "feature dashboard" {
+		t.Errorf("GET / = %d %q, want the feature's page", rec.Code, rec.Body.String())
+	}
+	// Without such a feature the placeholder answers.
+	h = newTestHandler(t, Config{Mode: ModeAdmin}, Deps{})
+	if rec := do(h, "GET", "/", nil, nil); rec.Code != 200 || !strings.Contains(rec.Body.String(), "<h1>Dashboard</h1>") {
+		t.Errorf("placeholder: %d", rec.Code)
+	}
+}

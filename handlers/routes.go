@@ -17,7 +17,6 @@ func (s *server) routes() {
 	}
 	switch s.cfg.Mode {
 	case ModeAdmin:
-		m.Page(http.MethodGet, "/{$}", web.RoleAuditor, s.adminHome)
 		s.loginRoutes()
 		s.plexRoutes()
 		s.setupRoutes()
@@ -37,9 +36,13 @@ func (s *server) routes() {
 }
 
 // fallbackRoutes registers placeholders for routes a feature may provide, unless one did: the
-// invite code pages answer "unusable" until the invites feature is wired in.
+// admin start page (the users feature serves the dashboard there), and the invite code pages,
+// which answer "unusable" until the invites feature is wired in.
 func (s *server) fallbackRoutes() {
-	if s.cfg.Mode != ModeInvite {
+	if s.cfg.Mode == ModeAdmin {
+		if !s.mux.Has(http.MethodGet, "/{$}") {
+			s.mux.Page(http.MethodGet, "/{$}", web.RoleAuditor, s.adminHome)
+		}
 		return
 	}
 	// Invite codes live directly under the base path, so "healthz" and "static" can never be
