@@ -24,8 +24,11 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/plex-manager/caddy-plex-manager/access"
+	"github.com/plex-manager/caddy-plex-manager/access/streams"
 	"github.com/plex-manager/caddy-plex-manager/auth"
 	"github.com/plex-manager/caddy-plex-manager/handlers"
+	"github.com/plex-manager/caddy-plex-manager/metrics"
+	"github.com/plex-manager/caddy-plex-manager/notify"
 	"github.com/plex-manager/caddy-plex-manager/plex"
 	"github.com/plex-manager/caddy-plex-manager/storage"
 )
@@ -88,6 +91,15 @@ type App struct {
 	access   *access.Service
 	// setupCodes issues the one-time code that authorises creating the first admin.
 	setupCodes *auth.SetupCodes
+	poller     *streams.Poller
+	metricsSet *metrics.Metrics
+	notifier   *notify.Notifier
+	// unsubscribe stops feeding audit events to this config's notifier and metrics.
+	unsubscribe func()
+	ownerID     ownerIDCache
+	// inviteBasePath is the base path of the invite handler (for links in user warnings).
+	inviteBaseMu   sync.Mutex
+	inviteBasePath string
 	// metrics receives one call per Plex HTTP attempt (nil until metrics are wired).
 	metrics func(plex.CallInfo)
 	demoKey string
@@ -167,10 +179,15 @@ func (a *App) Provision(ctx caddy.Context) error {
 	if err := a.provisionStore(); err != nil {
 		return err
 	}
+	// The log viewer keeps the plugin's own lines, across reloads, in the shared handle.
+	a.logger = teeLogs(a.logger, a.store.logs)
 	if err := a.provisionPlex(); err != nil {
 		return err
 	}
-	return a.provisionAccess()
+	if err := a.provisionAccess(); err != nil {
+		return err
+	}
+	return a.provisionObservability()
 }
 
 // resolve expands {env.*} and {file.*} placeholders and applies defaults.
@@ -306,6 +323,7 @@ func (a *App) Start() error {
 	if _, err := a.issueSetupCode(); err != nil {
 		return fmt.Errorf("plex_manager: setup code: %w", err)
 	}
+	a.subscribeEvents()
 	ctx, cancel := context.WithCancel(context.Background())
 	a.cancel = cancel
 	for _, w := range a.workerList() {
@@ -321,6 +339,9 @@ func (a *App) Start() error {
 // Stop cancels the workers and waits (bounded) for them to finish their current step. The store stays
 // open: it belongs to the pool and is closed by the last Cleanup.
 func (a *App) Stop() error {
+	if a.unsubscribe != nil {
+		a.unsubscribe()
+	}
 	if a.cancel != nil {
 		a.cancel()
 	}
@@ -399,7 +420,6 @@ func (*Handler) CaddyModule() caddy.ModuleInfo {
 
 // Provision finds this config's plex_manager app and builds the inner HTTP handler.
 func (h *Handler) Provision(ctx caddy.Context) error {
-	h.logger = ctx.Logger()
 	h.BasePath = normalizeBasePath(h.BasePath)
 	appIface, err := ctx.App("plex_manager")
 	if err != nil {
@@ -413,6 +433,12 @@ func (h *Handler) Provision(ctx caddy.Context) error {
 	if app.store == nil {
 		// ctx.App provisions an unconfigured app with defaults; that still opens the default store.
 		return errors.New("plex_manager handler: the plex_manager app has no store")
+	}
+	h.logger = teeLogs(ctx.Logger(), app.store.logs)
+	if h.Mode == handlers.ModeInvite {
+		app.inviteBaseMu.Lock()
+		app.inviteBasePath = h.BasePath
+		app.inviteBaseMu.Unlock()
 	}
 	inner, err := handlers.New(handlers.Config{
 		Mode:        h.Mode,

@@ -11,6 +11,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/plex-manager/caddy-plex-manager/auth"
+	"github.com/plex-manager/caddy-plex-manager/logbuf"
 	"github.com/plex-manager/caddy-plex-manager/storage"
 )
 
@@ -28,6 +29,8 @@ type storeHandle struct {
 	passMu sync.Mutex
 	// throttle counts failed sign-ins per account and client address; a reload must not reset it.
 	throttle *auth.Throttle
+	// logs is the log viewer's ring buffer: one per process in practice, kept across reloads.
+	logs *logbuf.Buffer
 }
 
 // Destruct closes the store when the last config using it is cleaned up.
@@ -63,7 +66,7 @@ func (a *App) provisionStore() error {
 		if err != nil {
 			return nil, err
 		}
-		return &storeHandle{store: st, sealer: sealer, throttle: auth.NewThrottle(auth.ThrottleOptions{})}, nil
+		return &storeHandle{store: st, sealer: sealer, throttle: auth.NewThrottle(auth.ThrottleOptions{}), logs: logbuf.New(logbuf.DefaultCapacity)}, nil
 	})
 	if err != nil {
 		return fmt.Errorf("plex_manager: opening the store in %s: %w", dir, err)

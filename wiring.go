@@ -89,5 +89,7 @@ func (a *App) issueSetupCode() (string, error) {
 
 // features lists the feature packages mounted on both handlers (each keeps the routes of its mode).
 func (a *App) features() []web.Feature {
-	return nil
+	var fs []web.Feature
+	fs = append(fs, a.observabilityFeatures()...)
+	return fs
 }
