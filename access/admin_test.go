@@ -437,3 +437,64 @@ func TestMarkActivity(t *testing.T) {
 	}
 	mustOK(t, h.svc.MarkActivity(plextest.MinimalOwnerID, t0), "the owner is ignored")
 }
+
+func TestNoTokenYetWaits(t *testing.T) {
+	h := newHarness(t, plextest.Seed{})
+	h.seedUsers()
+	c, err := plex.New(plex.Config{TVURL: h.fake.URL(), ClientID: "access-test", Retries: -1})
+	mustOK(t, err, "client")
+	svc := h.newService(func(o *Options) { o.Plex = NewPlexGateway(c, func() string { return "" }) })
+	_, err = svc.ApplyShare(h.ctx, "admin:root", aliceID, srvID, storage.Share{Libraries: []string{"4"}}, "")
+	if !errors.Is(err, ErrRetryScheduled) || !errors.Is(err, ErrNoToken) {
+		t.Fatalf("err = %v", err)
+	}
+	if _, err := svc.Sync(h.ctx, ActorSystem); !errors.Is(err, ErrNoToken) {
+		t.Fatalf("sync err = %v", err)
+	}
+	if len(h.fake.Calls()) != 0 {
+		t.Fatal("Plex was called without a token")
+	}
+	if msg := Explain(err); !contains(msg, "No Plex token") {
+		t.Fatalf("explanation %q", msg)
+	}
+}
+
+func TestRemoveUserSupersedesAWaitingChange(t *testing.T) {
+	h := newHarness(t, plextest.Seed{})
+	h.seedUsers()
+	h.fake.Inject(plextest.Fault{Route: "POST /api/v2/shared_servers/{id}", Status: 503, Count: 1})
+	_, err := h.svc.UpdateUser(h.ctx, "admin:root", aliceID, UserPatch{Libraries: map[string][]string{srvID: {"1", "4", "8"}}})
+	if !errors.Is(err, ErrRetryScheduled) {
+		t.Fatalf("err = %v", err)
+	}
+	mustOK(t, h.svc.RemoveUser(h.ctx, "admin:root", aliceID, "leaving"), "RemoveUser")
+	if len(h.pending()) != 0 || len(h.events(EventIntentRolledBack)) != 1 {
+		t.Fatalf("pending %d, rolled back %d", len(h.pending()), len(h.events(EventIntentRolledBack)))
+	}
+	if _, ok := h.shareOf(aliceID); ok || h.user(aliceID).Status != storage.StatusRemoved {
+		t.Fatal("alice not removed")
+	}
+	// The superseded change is not made later.
+	h.fake.ResetCalls()
+	h.clock.Add(time.Hour)
+	_, err = h.svc.Enforce(h.ctx, ActorSystem)
+	mustOK(t, err, "Enforce")
+	if len(h.fake.Calls()) != 0 {
+		t.Fatalf("calls after the removal: %+v", h.fake.Calls())
+	}
+}
+
+func TestLoopsRunOnce(t *testing.T) {
+	h := newHarness(t, plextest.Seed{})
+	for _, l := range h.svc.Loops(Intervals{}) {
+		if err := l.Run(h.ctx); err != nil {
+			t.Fatalf("loop %s: %v", l.Name, err)
+		}
+	}
+	if n := len(h.user(aliceID).Shares); n != 1 {
+		t.Fatalf("the sync loop did not adopt alice: %d shares", n)
+	}
+	if h.fake.CallCount("GET /library/sections") == 0 {
+		t.Fatal("the sync loop did not refresh the servers")
+	}
+}
