@@ -149,6 +149,7 @@ func run(ctx context.Context, c config, command string, w io.Writer) error {
 		}
 		fmt.Fprintf(w, "== %s: %s\n", b.name, b.title)
 		start := time.Now()
+		env := currentEnvironment(start, revision)
 		res, err := b.run(ctx, c, w)
 		if err != nil {
 			errs = append(errs, fmt.Errorf("%s: %w", b.name, err))
@@ -156,7 +157,7 @@ func run(ctx context.Context, c config, command string, w io.Writer) error {
 			continue
 		}
 		s := section{name: b.name, title: b.title, what: b.what, command: command,
-			env: currentEnvironment(start, revision), result: res}
+			env: env, result: res}
 		sections = append(sections, s)
 		fmt.Fprintf(w, "%s(took %s)\n\n", s.markdown(), fmtDur(time.Since(start)))
 	}

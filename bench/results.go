@@ -72,6 +72,8 @@ type environment struct {
 	maxProcs  int
 	cpuModel  string
 	revision  string
+	// loadAvg is the 1-minute load average when the section's benchmark started ("" if unknown).
+	loadAvg string
 }
 
 // currentEnvironment reads the Go version, CPU count and model, and takes the time and the
@@ -86,7 +88,20 @@ func currentEnvironment(now time.Time, revision string) environment {
 		maxProcs:  runtime.GOMAXPROCS(0),
 		cpuModel:  cpuModel(),
 		revision:  revision,
+		loadAvg:   loadAverage(),
 	}
+}
+
+// loadAverage is the 1-minute load average from /proc/loadavg, or "".
+func loadAverage() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return ""
+	}
+	if f := strings.Fields(string(b)); len(f) > 0 {
+		return f[0]
+	}
+	return ""
 }
 
 // gitRevision is the checkout's commit, with "+ uncommitted changes" when the working tree differs
@@ -127,8 +142,12 @@ func cpuModel() string {
 }
 
 func (e environment) String() string {
-	return fmt.Sprintf("%s · %s · %s %s/%s · %d CPUs (GOMAXPROCS %d, %s)", e.date.Format("2006-01-02 15:04 MST"),
+	s := fmt.Sprintf("%s · %s · %s %s/%s · %d CPUs (GOMAXPROCS %d, %s)", e.date.Format("2006-01-02 15:04 MST"),
 		e.revision, e.goVersion, e.goos, e.goarch, e.cpus, e.maxProcs, e.cpuModel)
+	if e.loadAvg != "" {
+		s += " · load average " + e.loadAvg + " at the start"
+	}
+	return s
 }
 
 // markdown renders the section between its markers.
