@@ -89,10 +89,11 @@ var ErrFlowNotFound = errors.New("this sign-in has expired or was not started in
 
 // DiscordSignIn is the Discord side of the flow; *discord.Provider implements it.
 type DiscordSignIn interface {
-	// AuthCodeURL returns the authorization URL for state and the PKCE verifier.
-	AuthCodeURL(state, verifier string, guilds bool) string
-	// Identify exchanges the code and reads the account (and its guilds).
-	Identify(ctx context.Context, code, verifier string, guilds bool) (discord.Identity, error)
+	// AuthCodeURL returns the authorization URL for state and the PKCE verifier, returning to
+	// redirectURL.
+	AuthCodeURL(state, verifier, redirectURL string, guilds bool) string
+	// Identify exchanges the code (issued for redirectURL) and reads the account (and its guilds).
+	Identify(ctx context.Context, code, verifier, redirectURL string, guilds bool) (discord.Identity, error)
 }
 
 // FlowOptions configure NewFlow. Service and Plex are required.
@@ -148,9 +149,11 @@ type flowRecord struct {
 	Session  *plex.AuthSession `json:"session,omitempty"`
 	Account  *Account          `json:"account,omitempty"`
 	// DiscordState and Verifier are the current Discord authorization's state and PKCE verifier.
-	DiscordState string           `json:"discord_state,omitempty"`
-	Verifier     string           `json:"verifier,omitempty"`
-	Discord      *DiscordIdentity `json:"discord,omitempty"`
+	DiscordState string `json:"discord_state,omitempty"`
+	Verifier     string `json:"verifier,omitempty"`
+	// DiscordRedirect is the redirect URI of the current Discord authorization.
+	DiscordRedirect string           `json:"discord_redirect,omitempty"`
+	Discord         *DiscordIdentity `json:"discord,omitempty"`
 	// Notice is shown on the Discord page after a cancelled or refused Discord sign-in.
 	Notice   string    `json:"notice,omitempty"`
 	Result   *Result   `json:"result,omitempty"`
@@ -270,8 +273,9 @@ func (f *Flow) Resume(ctx context.Context, key, state string) (Step, error) {
 	return f.stepOf(key, rec), nil
 }
 
-// StartDiscord sends the person of flow key to Discord (the "Sign in with Discord" button).
-func (f *Flow) StartDiscord(ctx context.Context, key string) (Step, error) {
+// StartDiscord sends the person of flow key to Discord (the "Sign in with Discord" button);
+// Discord sends the browser back to redirectURL (the invite handler's Discord callback).
+func (f *Flow) StartDiscord(ctx context.Context, key, redirectURL string) (Step, error) {
 	rec, err := f.load(key)
 	if err != nil {
 		return Step{}, err
@@ -280,7 +284,7 @@ func (f *Flow) StartDiscord(ctx context.Context, key string) (Step, error) {
 		return f.stepOf(key, rec), nil
 	}
 	rec, _, err = f.transition(key, stageDiscord, func(r *flowRecord) {
-		r.DiscordState, r.Verifier, r.Notice = newKey(), discord.NewVerifier(), ""
+		r.DiscordState, r.Verifier, r.Notice, r.DiscordRedirect = newKey(), discord.NewVerifier(), "", redirectURL
 	})
 	if err != nil {
 		return Step{}, err
@@ -323,7 +327,7 @@ func (f *Flow) DiscordReturn(ctx context.Context, key, state, code, oauthErr str
 	if rec.DiscordState == "" || subtle.ConstantTimeCompare([]byte(state), []byte(rec.DiscordState)) != 1 {
 		return Step{}, ErrFlowNotFound
 	}
-	verifier := rec.Verifier
+	verifier, redirect := rec.Verifier, rec.DiscordRedirect
 	// The Discord state is single use: rotate it before anything else.
 	rec, moved, err := f.transition(key, stageDiscord, func(r *flowRecord) {
 		if r.DiscordState != state {
@@ -349,7 +353,7 @@ func (f *Flow) DiscordReturn(ctx context.Context, key, state, code, oauthErr str
 	}
 	inv := f.invite(rec.InviteID)
 	guild := f.svc.GuildFor(inv)
-	id, err := f.discord.Identify(ctx, code, verifier, guild != "")
+	id, err := f.discord.Identify(ctx, code, verifier, redirect, guild != "")
 	if err != nil {
 		f.log.Warn("completing a Discord sign-in", zap.Error(err))
 		return notice("Discord sign-in did not work. Please try again.")
@@ -428,20 +432,7 @@ func (f *Flow) stepOf(key string, rec flowRecord) Step {
 func (f *Flow) discordRedirect(key string, rec flowRecord) Step {
 	inv := f.invite(rec.InviteID)
 	return Step{Kind: StepRedirect, Key: key, Invite: inv,
-		URL: f.discord.AuthCodeURL(rec.DiscordState, rec.Verifier, f.svc.GuildFor(inv) != "")}
-}
-
-// DiscordURL returns the Discord redirect of flow key while it waits for Discord (the page's
-// required-Discord link); ErrFlowNotFound otherwise.
-func (f *Flow) DiscordURL(key string) (string, error) {
-	rec, err := f.load(key)
-	if err != nil {
-		return "", err
-	}
-	if rec.Stage != stageDiscord || f.discord == nil {
-		return "", ErrFlowNotFound
-	}
-	return f.discordRedirect(key, rec).URL, nil
+		URL: f.discord.AuthCodeURL(rec.DiscordState, rec.Verifier, rec.DiscordRedirect, f.svc.GuildFor(inv) != "")}
 }
 
 // invite returns the flow's invite, or the zero invite when it was deleted.

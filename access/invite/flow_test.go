@@ -15,7 +15,10 @@ import (
 	"github.com/plex-manager/caddy-plex-manager/storage"
 )
 
-const forward = "https://join.example.com/abc/callback"
+const (
+	forward         = "https://join.example.com/abc/callback"
+	discordRedirect = "https://join.example.com/discord/callback"
+)
 
 // flowHarness adds a Flow (and optionally a fake Discord) to the harness.
 type flowHarness struct {
@@ -31,7 +34,7 @@ func newFlowHarness(t *testing.T, withDiscord bool) *flowHarness {
 	if withDiscord {
 		fh.discord = discordtest.NewServer(t, discordtest.Options{RequirePKCE: true})
 		p, err := discord.New(discord.Config{ClientID: fh.discord.ClientID(), ClientSecret: fh.discord.ClientSecret(),
-			RedirectURL: "https://join.example.com/discord/callback", AuthURL: fh.discord.AuthURL(),
+			AuthURL:  fh.discord.AuthURL(),
 			TokenURL: fh.discord.TokenURL(), APIURL: fh.discord.APIURL()})
 		if err != nil {
 			t.Fatal(err)
@@ -253,7 +256,7 @@ func TestFlowDiscordRequiredWithGuild(t *testing.T) {
 		t.Fatal("skipping a required Discord shared")
 	}
 	// Not in the guild yet: the person is told and may try again.
-	red, err := fh.flow.StartDiscord(fh.ctx, st.Key)
+	red, err := fh.flow.StartDiscord(fh.ctx, st.Key, discordRedirect)
 	if err != nil || red.Kind != StepRedirect || !strings.HasPrefix(red.URL, fh.discord.AuthURL()) {
 		t.Fatalf("start Discord: %+v %v", red, err)
 	}
@@ -268,7 +271,7 @@ func TestFlowDiscordRequiredWithGuild(t *testing.T) {
 	}
 	user.Guilds = append(user.Guilds, guild)
 	fh.discord.AddUser(user)
-	red, _ = fh.flow.StartDiscord(fh.ctx, st.Key)
+	red, _ = fh.flow.StartDiscord(fh.ctx, st.Key, discordRedirect)
 	q = followDiscord(t, red.URL)
 	got, err = fh.flow.DiscordReturn(fh.ctx, st.Key, q.Get("state"), q.Get("code"), "")
 	if err != nil || got.Kind != StepDone {
@@ -295,7 +298,7 @@ func TestFlowDiscordOptional(t *testing.T) {
 		t.Fatalf("after Plex: %+v", got)
 	}
 	fh.discord.Deny()
-	red, _ := fh.flow.StartDiscord(fh.ctx, st.Key)
+	red, _ := fh.flow.StartDiscord(fh.ctx, st.Key, discordRedirect)
 	q := followDiscord(t, red.URL)
 	got, err := fh.flow.DiscordReturn(fh.ctx, st.Key, q.Get("state"), q.Get("code"), q.Get("error"))
 	if err != nil || got.Kind != StepDiscord || !strings.Contains(got.Reason, "cancelled") {

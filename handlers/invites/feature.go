@@ -129,8 +129,8 @@ func (f *Feature) Routes(r web.Router) {
 }
 
 // DiscordRedirectURL returns the Discord redirect URI of an invite handler reachable at
-// publicURL with basePath: register it with the Discord application and give it to
-// discord.Config.RedirectURL.
+// publicURL with basePath: register it with the Discord application. (The feature sends it with
+// every authorization itself; discord.Config.RedirectURL may stay empty.)
 func DiscordRedirectURL(publicURL, basePath string) string {
 	return strings.TrimRight(publicURL, "/") + basePath + DiscordCallbackPath
 }

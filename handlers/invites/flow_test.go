@@ -59,7 +59,7 @@ func newFlowEnv(t *testing.T) *flowEnv {
 	}
 	fe.discord = discordtest.NewServer(t, discordtest.Options{RequirePKCE: true})
 	dp, err := discord.New(discord.Config{ClientID: fe.discord.ClientID(), ClientSecret: fe.discord.ClientSecret(),
-		RedirectURL: DiscordRedirectURL("https://join.example.com", "/j"), AuthURL: fe.discord.AuthURL(),
+		AuthURL:  fe.discord.AuthURL(),
 		TokenURL: fe.discord.TokenURL(), APIURL: fe.discord.APIURL()})
 	if err != nil {
 		t.Fatal(err)

@@ -165,7 +165,9 @@ func (f *Feature) callback(w http.ResponseWriter, r *http.Request) {
 
 // discordStart answers POST {base}/{code}/discord.
 func (f *Feature) discordStart(w http.ResponseWriter, r *http.Request) {
-	f.continueFlow(w, r, f.flow.StartDiscord)
+	f.continueFlow(w, r, func(ctx context.Context, key string) (invite.Step, error) {
+		return f.flow.StartDiscord(ctx, key, f.linkBase(r)+DiscordCallbackPath)
+	})
 }
 
 // discordSkip answers POST {base}/{code}/skip.

@@ -53,13 +53,15 @@ const (
 	maxGuildPages = 5
 )
 
-// Config configures a Provider. ClientID, ClientSecret and RedirectURL are required; the endpoint
-// URLs default to Discord's own (tests point them at discordtest).
+// Config configures a Provider. ClientID and ClientSecret are required; the endpoint URLs default
+// to Discord's own (tests point them at discordtest).
 type Config struct {
 	// ClientID and ClientSecret are the Discord application's OAuth2 credentials.
 	ClientID     string
 	ClientSecret string
-	// RedirectURL is the absolute callback URL registered with the Discord application.
+	// RedirectURL is the default absolute callback URL registered with the Discord application;
+	// AuthCodeURL and Identify may name another per call (the invite handler derives it from the
+	// public URL and its base path, which can change while the provider lives).
 	RedirectURL string
 	// AuthURL, TokenURL and APIURL override Discord's endpoints.
 	AuthURL  string
@@ -83,8 +85,10 @@ func New(cfg Config) (*Provider, error) {
 	if strings.TrimSpace(cfg.ClientID) == "" || strings.TrimSpace(cfg.ClientSecret) == "" {
 		return nil, errors.New("discord: client id and client secret are required")
 	}
-	if err := checkURL(cfg.RedirectURL); err != nil {
-		return nil, fmt.Errorf("discord: redirect URL: %w", err)
+	if cfg.RedirectURL != "" {
+		if err := checkURL(cfg.RedirectURL); err != nil {
+			return nil, fmt.Errorf("discord: redirect URL: %w", err)
+		}
 	}
 	auth, token, api := or(cfg.AuthURL, DefaultAuthURL), or(cfg.TokenURL, DefaultTokenURL), or(cfg.APIURL, DefaultAPIURL)
 	for name, u := range map[string]string{"auth URL": auth, "token URL": token, "API URL": api} {
@@ -130,10 +134,11 @@ func checkURL(raw string) error {
 // NewVerifier returns a fresh PKCE code verifier (keep it server-side with the state).
 func NewVerifier() string { return oauth2.GenerateVerifier() }
 
-// AuthCodeURL returns the Discord authorization URL for state and the PKCE verifier. With guilds
-// the guilds scope is requested too, so Identify can check a guild membership.
-func (p *Provider) AuthCodeURL(state, verifier string, guilds bool) string {
-	cfg := p.oauth
+// AuthCodeURL returns the Discord authorization URL for state and the PKCE verifier, sending the
+// browser back to redirectURL ("" for the configured one). With guilds the guilds scope is
+// requested too, so Identify can check a guild membership.
+func (p *Provider) AuthCodeURL(state, verifier, redirectURL string, guilds bool) string {
+	cfg := p.config(redirectURL)
 	cfg.Scopes = []string{ScopeIdentify}
 	if guilds {
 		cfg.Scopes = append(cfg.Scopes, ScopeGuilds)
@@ -141,8 +146,14 @@ func (p *Provider) AuthCodeURL(state, verifier string, guilds bool) string {
 	return cfg.AuthCodeURL(state, oauth2.S256ChallengeOption(verifier))
 }
 
-// RedirectURL returns the callback URL the provider sends Discord.
-func (p *Provider) RedirectURL() string { return p.oauth.RedirectURL }
+// config is the OAuth configuration with redirectURL ("" keeps the configured one).
+func (p *Provider) config(redirectURL string) oauth2.Config {
+	cfg := p.oauth
+	if redirectURL != "" {
+		cfg.RedirectURL = redirectURL
+	}
+	return cfg
+}
 
 // User is a Discord account.
 type User struct {
@@ -200,13 +211,20 @@ func (id Identity) InGuild(guild string) bool {
 	return false
 }
 
-// Identify exchanges the authorization code (with the PKCE verifier), reads the account and, with
-// guilds, the account's guild ids. The access token is used for these calls only and dropped.
-func (p *Provider) Identify(ctx context.Context, code, verifier string, guilds bool) (Identity, error) {
+// Identify exchanges the authorization code (with the PKCE verifier and the redirectURL the
+// authorization used, "" for the configured one), reads the account and, with guilds, the
+// account's guild ids. The access token is used for these calls only and dropped.
+func (p *Provider) Identify(ctx context.Context, code, verifier, redirectURL string, guilds bool) (Identity, error) {
 	if code == "" {
 		return Identity{}, fmt.Errorf("%w: no authorization code", ErrExchange)
 	}
-	tok, err := p.oauth.Exchange(context.WithValue(ctx, oauth2.HTTPClient, p.client), code, oauth2.VerifierOption(verifier))
+	if redirectURL != "" {
+		if err := checkURL(redirectURL); err != nil {
+			return Identity{}, fmt.Errorf("%w: redirect URL: %v", ErrExchange, err)
+		}
+	}
+	cfg := p.config(redirectURL)
+	tok, err := cfg.Exchange(context.WithValue(ctx, oauth2.HTTPClient, p.client), code, oauth2.VerifierOption(verifier))
 	if err != nil {
 		return Identity{}, exchangeError(err)
 	}

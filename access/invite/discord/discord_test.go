@@ -58,7 +58,6 @@ func TestNewRefusesBadConfig(t *testing.T) {
 	for name, cfg := range map[string]discord.Config{
 		"no id":           {ClientSecret: "s", RedirectURL: redirect},
 		"no secret":       {ClientID: "1", RedirectURL: redirect},
-		"no redirect":     {ClientID: "1", ClientSecret: "s"},
 		"relative":        {ClientID: "1", ClientSecret: "s", RedirectURL: "/discord/callback"},
 		"bad token url":   {ClientID: "1", ClientSecret: "s", RedirectURL: redirect, TokenURL: "ftp://x"},
 		"bad api url":     {ClientID: "1", ClientSecret: "s", RedirectURL: redirect, APIURL: "::"},
@@ -74,7 +73,7 @@ func TestAuthCodeURLCarriesStatePKCEAndScopes(t *testing.T) {
 	_, p := newPair(t, discordtest.Options{})
 	v := discord.NewVerifier()
 	for _, guilds := range []bool{false, true} {
-		u, err := url.Parse(p.AuthCodeURL("st4te", v, guilds))
+		u, err := url.Parse(p.AuthCodeURL("st4te", v, "", guilds))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -100,11 +99,11 @@ func TestIdentify(t *testing.T) {
 
 	t.Run("account only", func(t *testing.T) {
 		v := discord.NewVerifier()
-		q := authorize(t, p.AuthCodeURL("s1", v, false))
+		q := authorize(t, p.AuthCodeURL("s1", v, "", false))
 		if q.Get("state") != "s1" {
 			t.Fatalf("state %q", q.Get("state"))
 		}
-		id, err := p.Identify(ctx, q.Get("code"), v, false)
+		id, err := p.Identify(ctx, q.Get("code"), v, "", false)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -117,8 +116,8 @@ func TestIdentify(t *testing.T) {
 	})
 	t.Run("with guilds", func(t *testing.T) {
 		v := discord.NewVerifier()
-		q := authorize(t, p.AuthCodeURL("s2", v, true))
-		id, err := p.Identify(ctx, q.Get("code"), v, true)
+		q := authorize(t, p.AuthCodeURL("s2", v, "", true))
+		id, err := p.Identify(ctx, q.Get("code"), v, "", true)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -128,29 +127,29 @@ func TestIdentify(t *testing.T) {
 	})
 	t.Run("code is single use", func(t *testing.T) {
 		v := discord.NewVerifier()
-		q := authorize(t, p.AuthCodeURL("s3", v, false))
-		if _, err := p.Identify(ctx, q.Get("code"), v, false); err != nil {
+		q := authorize(t, p.AuthCodeURL("s3", v, "", false))
+		if _, err := p.Identify(ctx, q.Get("code"), v, "", false); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := p.Identify(ctx, q.Get("code"), v, false); !errors.Is(err, discord.ErrExchange) {
+		if _, err := p.Identify(ctx, q.Get("code"), v, "", false); !errors.Is(err, discord.ErrExchange) {
 			t.Fatalf("second exchange: %v, want ErrExchange", err)
 		}
 	})
 	t.Run("wrong verifier", func(t *testing.T) {
-		q := authorize(t, p.AuthCodeURL("s4", discord.NewVerifier(), false))
-		if _, err := p.Identify(ctx, q.Get("code"), discord.NewVerifier(), false); !errors.Is(err, discord.ErrExchange) {
+		q := authorize(t, p.AuthCodeURL("s4", discord.NewVerifier(), "", false))
+		if _, err := p.Identify(ctx, q.Get("code"), discord.NewVerifier(), "", false); !errors.Is(err, discord.ErrExchange) {
 			t.Fatalf("got %v, want ErrExchange", err)
 		}
 	})
 	t.Run("no code", func(t *testing.T) {
-		if _, err := p.Identify(ctx, "", "v", false); !errors.Is(err, discord.ErrExchange) {
+		if _, err := p.Identify(ctx, "", "v", "", false); !errors.Is(err, discord.ErrExchange) {
 			t.Fatalf("got %v", err)
 		}
 	})
 	t.Run("denied", func(t *testing.T) {
 		fake.Deny()
 		defer fake.SignIn(u.ID)
-		q := authorize(t, p.AuthCodeURL("s5", discord.NewVerifier(), false))
+		q := authorize(t, p.AuthCodeURL("s5", discord.NewVerifier(), "", false))
 		if q.Get("error") != "access_denied" || q.Get("code") != "" || q.Get("state") != "s5" {
 			t.Fatalf("denied callback %v", q)
 		}
@@ -165,8 +164,8 @@ func TestIdentifyGuildPaging(t *testing.T) {
 	}
 	fake.AddUser(discordtest.User{ID: "200000000000000002", Guilds: guilds})
 	v := discord.NewVerifier()
-	q := authorize(t, p.AuthCodeURL("s", v, true))
-	id, err := p.Identify(context.Background(), q.Get("code"), v, true)
+	q := authorize(t, p.AuthCodeURL("s", v, "", true))
+	id, err := p.Identify(context.Background(), q.Get("code"), v, "", true)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -195,8 +194,8 @@ func TestIdentifyFailures(t *testing.T) {
 			fake.AddUser(discordtest.User{ID: "200000000000000003"})
 			fake.Inject(tc.fault)
 			v := discord.NewVerifier()
-			q := authorize(t, p.AuthCodeURL("s", v, true))
-			_, err := p.Identify(context.Background(), q.Get("code"), v, true)
+			q := authorize(t, p.AuthCodeURL("s", v, "", true))
+			_, err := p.Identify(context.Background(), q.Get("code"), v, "", true)
 			if !errors.Is(err, tc.want) {
 				t.Fatalf("got %v, want %v", err, tc.want)
 			}
@@ -216,8 +215,8 @@ func TestIdentifyWrongSecret(t *testing.T) {
 		t.Fatal(err)
 	}
 	v := discord.NewVerifier()
-	q := authorize(t, p.AuthCodeURL("s", v, false))
-	if _, err := p.Identify(context.Background(), q.Get("code"), v, false); !errors.Is(err, discord.ErrExchange) {
+	q := authorize(t, p.AuthCodeURL("s", v, "", false))
+	if _, err := p.Identify(context.Background(), q.Get("code"), v, "", false); !errors.Is(err, discord.ErrExchange) {
 		t.Fatalf("got %v, want ErrExchange", err)
 	}
 }
@@ -231,10 +230,37 @@ func TestIdentifyCancelled(t *testing.T) {
 		t.Fatal(err)
 	}
 	v := discord.NewVerifier()
-	q := authorize(t, p.AuthCodeURL("s", v, false))
+	q := authorize(t, p.AuthCodeURL("s", v, "", false))
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	if _, err := p.Identify(ctx, q.Get("code"), v, false); !errors.Is(err, discord.ErrUnavailable) {
+	if _, err := p.Identify(ctx, q.Get("code"), v, "", false); !errors.Is(err, discord.ErrUnavailable) {
 		t.Fatalf("cancelled context: got %v, want ErrUnavailable", err)
+	}
+}
+
+func TestPerCallRedirectURL(t *testing.T) {
+	fake := discordtest.NewServer(t, discordtest.Options{})
+	fake.AddUser(discordtest.User{ID: "200000000000000007"})
+	p, err := discord.New(discord.Config{ClientID: fake.ClientID(), ClientSecret: fake.ClientSecret(),
+		AuthURL: fake.AuthURL(), TokenURL: fake.TokenURL(), APIURL: fake.APIURL()})
+	if err != nil {
+		t.Fatalf("New without a default redirect URL: %v", err)
+	}
+	v := discord.NewVerifier()
+	u, _ := url.Parse(p.AuthCodeURL("s", v, redirect, false))
+	if u.Query().Get("redirect_uri") != redirect {
+		t.Fatalf("redirect_uri %q", u.Query().Get("redirect_uri"))
+	}
+	q := authorize(t, u.String())
+	// The token request must name the same redirect URI as the authorization.
+	if _, err := p.Identify(context.Background(), q.Get("code"), v, "https://other.example.com/cb", false); !errors.Is(err, discord.ErrExchange) {
+		t.Fatalf("other redirect URI: %v", err)
+	}
+	q = authorize(t, p.AuthCodeURL("s2", v, redirect, false))
+	if id, err := p.Identify(context.Background(), q.Get("code"), v, redirect, false); err != nil || id.User.ID != "200000000000000007" {
+		t.Fatalf("same redirect URI: %+v %v", id, err)
+	}
+	if _, err := p.Identify(context.Background(), "c", v, "ftp://x", false); !errors.Is(err, discord.ErrExchange) {
+		t.Fatalf("bad redirect URI: %v", err)
 	}
 }
