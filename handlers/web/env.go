@@ -148,7 +148,7 @@ const (
 // CookieName returns the name a cookie called name has on r's handler: "__Host-"+name when
 // cookies are Secure and the base path is empty (the prefix requires Path=/ and Secure).
 func CookieName(r *http.Request, name string) string {
-	if e := envFrom(r); e != nil && e.mux.hostPrefix() {
+	if e := envFrom(r); e != nil && e.mux.hostPrefix(r) {
 		return "__Host-" + name
 	}
 	return name
@@ -156,25 +156,25 @@ func CookieName(r *http.Request, name string) string {
 
 // NewCookie returns a cookie scoped to r's handler: Path is the base path (or "/"), HttpOnly,
 // SameSite=Lax (the returns from Plex and Discord sign-in are cross-site top-level GETs, which
-// Strict cookies would miss), Secure when the public URL is https, and named by CookieName.
-// maxAge 0 makes a session cookie; a negative maxAge deletes the cookie.
+// Strict cookies would miss), Secure when the public URL is https or the request came over TLS,
+// and named by CookieName. maxAge 0 makes a session cookie; a negative maxAge deletes the cookie.
 func NewCookie(r *http.Request, name, value string, maxAge time.Duration) *http.Cookie {
 	var m *Mux
 	if e := envFrom(r); e != nil {
 		m = e.mux
 	}
-	return m.cookie(name, value, maxAge)
+	return m.cookie(r, name, value, maxAge)
 }
 
-// cookie builds a cookie for m (nil m: root path, not Secure).
-func (m *Mux) cookie(name, value string, maxAge time.Duration) *http.Cookie {
-	c := &http.Cookie{Name: name, Value: value, Path: "/", HttpOnly: true, SameSite: http.SameSiteLaxMode}
+// cookie builds a cookie of m for r (nil m: root path, Secure only over TLS).
+func (m *Mux) cookie(r *http.Request, name, value string, maxAge time.Duration) *http.Cookie {
+	c := &http.Cookie{Name: name, Value: value, Path: "/", HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: r.TLS != nil}
 	if m != nil {
-		c.Secure = m.secure
+		c.Secure = m.secureFor(r)
 		if m.base != "" {
 			c.Path = m.base
 		}
-		if m.hostPrefix() {
+		if m.hostPrefix(r) {
 			c.Name = "__Host-" + name
 		}
 	}
@@ -187,8 +187,12 @@ func (m *Mux) cookie(name, value string, maxAge time.Duration) *http.Cookie {
 	return c
 }
 
-// hostPrefix reports whether cookies get the "__Host-" prefix.
-func (m *Mux) hostPrefix() bool { return m.secure && m.base == "" }
+// secureFor reports whether cookies set in answer to r are Secure: the public URL is https, or r
+// itself came over TLS.
+func (m *Mux) secureFor(r *http.Request) bool { return m.secure || r.TLS != nil }
+
+// hostPrefix reports whether cookies for r get the "__Host-" prefix.
+func (m *Mux) hostPrefix(r *http.Request) bool { return m.secureFor(r) && m.base == "" }
 
 // ReadCookie returns the value of the cookie called name on r's handler ("" when absent).
 func ReadCookie(r *http.Request, name string) string {

@@ -33,7 +33,7 @@ func (m *Mux) setFlash(w http.ResponseWriter, r *http.Request, msg FlashMessage)
 	}
 	value := base64.RawURLEncoding.EncodeToString(body)
 	value += "." + m.flashMAC(value)
-	http.SetCookie(w, m.cookie(flashCookieName, value, flashLifetime))
+	http.SetCookie(w, m.cookie(r, flashCookieName, value, flashLifetime))
 }
 
 // consumeFlashes moves the messages of the request's flash cookie into the page and deletes the
@@ -48,7 +48,7 @@ func (m *Mux) consumeFlashes(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	e.flashes = append(list, e.flashes...)
-	http.SetCookie(w, m.cookie(flashCookieName, "", -1))
+	http.SetCookie(w, m.cookie(r, flashCookieName, "", -1))
 }
 
 // readFlashes decodes and verifies the flash cookie; a forged or malformed one is ignored.

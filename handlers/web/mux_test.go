@@ -178,6 +178,13 @@ func TestCookies(t *testing.T) {
 		if got == nil {
 			t.Fatalf("%+v: handler did not run", tt)
 		}
+		// A request over TLS always gets Secure cookies (and the prefix at the root).
+		req := httptest.NewRequest("GET", "https://example.com"+tt.base+"/c", nil)
+		m.ServeHTTP(httptest.NewRecorder(), req)
+		if !got.Secure || (tt.base == "") != strings.HasPrefix(got.Name, "__Host-") {
+			t.Errorf("%+v over TLS: cookie %+v", tt, got)
+		}
+		do(m, "GET", tt.base+"/c", nil, nil)
 		if got.Name != tt.name || name != tt.name || got.Path != tt.path || got.Secure != tt.secure || got.MaxAge != tt.age ||
 			!got.HttpOnly || got.SameSite != http.SameSiteLaxMode {
 			t.Errorf("%+v: cookie %+v (name %q)", tt, got, name)

@@ -76,11 +76,8 @@ func (r Role) Allows(min Role) bool {
 	return r > RoleNone && r >= min
 }
 
-// MarshalText encodes the role as its name, so JSON shows "admin" rather than 3.
+// MarshalText encodes the role as its name, so JSON shows "admin" rather than 3 (RoleNone is "").
 func (r Role) MarshalText() ([]byte, error) {
-	if r == RoleNone {
-		return nil, fmt.Errorf("role: cannot encode RoleNone")
-	}
 	return []byte(r.String()), nil
 }
 
