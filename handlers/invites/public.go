@@ -30,14 +30,39 @@ const (
 // disabled, expired, used up), so the status tells nothing a prober could use.
 const unusableStatus = http.StatusNotFound
 
-// publicRoutes registers the invite handler's pages.
+// publicRoutes registers the invite handler's pages. The two-segment pages share one pattern per
+// method, "/{code}/{action}", dispatched here: other features' public routes ("/access/{token}")
+// are then strictly more specific and never conflict with it, as separate "/{code}/callback"
+// patterns would ("/access/callback" would match both).
 func (f *Feature) publicRoutes(r web.Router) {
 	r.Public(http.MethodGet, "/{code}", f.limited(f.show))
-	r.Public(http.MethodPost, "/{code}/join", f.limited(f.join))
-	r.Public(http.MethodGet, "/{code}/callback", f.limited(f.callback))
-	r.Public(http.MethodPost, "/{code}/discord", f.limited(f.discordStart))
-	r.Public(http.MethodPost, "/{code}/skip", f.limited(f.discordSkip))
+	r.Public(http.MethodGet, "/{code}/{action}", f.limited(f.getAction))
+	r.Public(http.MethodPost, "/{code}/{action}", f.limited(f.postAction))
 	r.Public(http.MethodGet, DiscordCallbackPath, f.limited(f.discordCallback))
+}
+
+// getAction answers GET {base}/{code}/{action}: only "callback" exists.
+func (f *Feature) getAction(w http.ResponseWriter, r *http.Request) {
+	switch r.PathValue("action") {
+	case "callback":
+		f.callback(w, r)
+	default:
+		web.Error(w, r, http.StatusNotFound)
+	}
+}
+
+// postAction answers POST {base}/{code}/{action}: join, discord and skip.
+func (f *Feature) postAction(w http.ResponseWriter, r *http.Request) {
+	switch r.PathValue("action") {
+	case "join":
+		f.join(w, r)
+	case "discord":
+		f.discordStart(w, r)
+	case "skip":
+		f.discordSkip(w, r)
+	default:
+		web.Error(w, r, http.StatusNotFound)
+	}
 }
 
 // limited applies the per-client rate limit: 429 with Retry-After when the bucket is empty.

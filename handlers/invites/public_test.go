@@ -11,6 +11,7 @@ import (
 
 	"github.com/plex-manager/caddy-plex-manager/access/invite"
 	"github.com/plex-manager/caddy-plex-manager/handlers/web"
+	"github.com/plex-manager/caddy-plex-manager/handlers/web/webtest"
 )
 
 func TestPublicShow(t *testing.T) {
@@ -143,5 +144,28 @@ func TestCallbackWithoutCookie(t *testing.T) {
 	rec := e.public(t).Do("GET", "/"+inv.Code+"/callback?state=abc", web.RoleNone, nil)
 	if rec.Code != http.StatusBadRequest || !strings.Contains(rec.Body.String(), "expired") {
 		t.Fatalf("callback without cookie: %d", rec.Code)
+	}
+}
+
+// TestPublicRoutesLeaveRoomForOtherFeatures mounts a feature with a "/literal/{param}" public route
+// (as the status page's "/access/{token}") next to the invites feature: the handler must build,
+// and each route must answer its own paths.
+func TestPublicRoutesLeaveRoomForOtherFeatures(t *testing.T) {
+	e := newEnv(t, nil)
+	other := web.FeatureFunc(func(r web.Router) {
+		r.Public("GET", "/access/{token}", func(w http.ResponseWriter, r *http.Request) { _, _ = io.WriteString(w, "status "+r.PathValue("token")) })
+	})
+	srv := webtest.New(t, webtest.Options{Mode: web.ModeInvite, BasePath: "/j", Features: []web.Feature{e.feat, other}})
+	if rec := srv.Do("GET", "/access/callback", web.RoleNone, nil); rec.Code != 200 || rec.Body.String() != "status callback" {
+		t.Fatalf("other feature: %d %q", rec.Code, rec.Body.String())
+	}
+	if rec := srv.Do("GET", "/somecode/callback?state=x", web.RoleNone, nil); rec.Code != http.StatusServiceUnavailable {
+		t.Fatalf("invite callback: %d", rec.Code)
+	}
+	if rec := srv.Do("GET", "/somecode/other", web.RoleNone, nil); rec.Code != http.StatusNotFound {
+		t.Fatalf("unknown action: %d", rec.Code)
+	}
+	if rec := srv.Do("POST", "/somecode/other", web.RoleNone, strings.NewReader("")); rec.Code != http.StatusNotFound {
+		t.Fatalf("unknown POST action: %d", rec.Code)
 	}
 }
