@@ -484,6 +484,7 @@ func (a *App) handlerDeps(logger *zap.Logger) handlers.Deps {
 		BootstrapAPIKey: r.apiKey,
 		Fixed:           fixed,
 		Features:        a.features(),
+		StreamCount:     a.streamCount,
 	}
 }
 

@@ -56,7 +56,7 @@ func (a *App) provisionObservability() error {
 		Observe: m.ObserveNotification,
 		Logger:  a.logger.Named("notify"),
 		StatusURL: func(token string) string {
-			return a.resolved.publicURL + a.inviteBase() + "/access/" + token
+			return a.publicURL() + a.inviteBase() + "/access/" + token
 		},
 		PurgeCandidates: func(ctx context.Context) ([]storage.User, error) {
 			plan, err := a.access.PurgePreview(ctx)

@@ -3,12 +3,14 @@ package plexmanager
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	"go.uber.org/zap"
 
 	"github.com/plex-manager/caddy-plex-manager/access"
 	"github.com/plex-manager/caddy-plex-manager/auth"
+	"github.com/plex-manager/caddy-plex-manager/handlers"
 	"github.com/plex-manager/caddy-plex-manager/handlers/web"
 )
 
@@ -82,8 +84,7 @@ func (a *App) issueSetupCode() (string, error) {
 	if err != nil {
 		return "", err
 	}
-	a.logger.Warn("plex_manager has no admin yet: open the admin UI and enter this setup code",
-		zap.String("setup_code", code), zap.Time("valid_until", exp))
+	a.logger.Warn(handlers.SetupCodeLogMessage, zap.String("setup_code", code), zap.Time("expires_at", exp))
 	return code, nil
 }
 
@@ -92,4 +93,25 @@ func (a *App) features() []web.Feature {
 	var fs []web.Feature
 	fs = append(fs, a.observabilityFeatures()...)
 	return fs
+}
+
+// publicURL is the address invitees reach: the Caddyfile's public_url, else the one set in the UI.
+func (a *App) publicURL() string {
+	if a.resolved.publicURL != "" {
+		return a.resolved.publicURL
+	}
+	st, err := handlers.LoadAppSettings(a.store.store)
+	if err != nil {
+		return ""
+	}
+	return strings.TrimRight(st.PublicURL, "/")
+}
+
+// streamCount is the number of live streams in the last poll.
+func (a *App) streamCount() int {
+	n := 0
+	for _, s := range a.poller.Snapshots() {
+		n += len(s.Streams)
+	}
+	return n
 }

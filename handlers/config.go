@@ -96,6 +96,8 @@ type Deps struct {
 	BootstrapAPIKey string
 	// Fixed names the settings the Caddyfile sets; the UI shows them read-only.
 	Fixed FixedSettings
+	// StreamCount returns the number of live streams for the default status report (nil: 0).
+	StreamCount func() int
 	// Status fills GET {base}/api/v1/status; nil reports what the store knows.
 	Status func(ctx context.Context) (StatusReport, error)
 	// SettingsChanged is called after the UI changed a setting the root depends on (the Plex

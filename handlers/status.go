@@ -67,6 +67,9 @@ func (s *server) storeStatus(context.Context) (StatusReport, error) {
 		return rep, err
 	}
 	rep.Counts.Invites = len(invites)
+	if s.deps.StreamCount != nil {
+		rep.Counts.Streams = s.deps.StreamCount()
+	}
 	a, err := LoadAppSettings(st)
 	if err != nil {
 		return rep, err
