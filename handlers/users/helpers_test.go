@@ -1,0 +1,221 @@
+package users
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/plex-manager/caddy-plex-manager/access"
+	"github.com/plex-manager/caddy-plex-manager/handlers/web"
+	"github.com/plex-manager/caddy-plex-manager/handlers/web/webtest"
+	"github.com/plex-manager/caddy-plex-manager/plex"
+	"github.com/plex-manager/caddy-plex-manager/plex/plextest"
+	"github.com/plex-manager/caddy-plex-manager/storage"
+)
+
+// Seed users of plextest.SeedMinimal and its server.
+const (
+	aliceID int64 = 22526914
+	bobID   int64 = 22522496
+	carolID int64 = 31415926
+	daveID  int64 = 41234567
+	srvID         = plextest.MinimalMachineID
+)
+
+// t0 is the tests' reference time.
+var t0 = time.Date(2025, 6, 1, 12, 0, 0, 0, time.UTC)
+
+// clock is a settable test clock.
+type clock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+func (c *clock) Add(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.t = c.t.Add(d)
+}
+
+// env is the feature in the real handler over the real access.Service, which talks to plextest
+// through the real plex client; the store is in memory.
+type env struct {
+	t       testing.TB
+	fake    *plextest.Fake
+	store   *storage.Store
+	svc     *access.Service
+	feature *Feature
+	srv     *webtest.Server
+	clock   *clock
+	streams map[string]int
+}
+
+// envOptions adjust newEnv.
+type envOptions struct {
+	seed plextest.Seed
+	// noSync skips the first sync (the store then has servers but no users).
+	noSync bool
+}
+
+// newEnv starts a fake (SeedMinimal unless given), stores its servers, syncs the users and mounts
+// the feature under /m.
+func newEnv(t testing.TB, o envOptions) *env {
+	t.Helper()
+	e := &env{t: t, clock: &clock{t: t0}, streams: map[string]int{srvID: 2}}
+	e.fake = plextest.NewServer(t, plextest.Options{Seed: o.seed, Now: e.clock.Now})
+	st, err := storage.Open(storage.Options{InMemory: true})
+	if err != nil {
+		t.Fatalf("opening store: %v", err)
+	}
+	t.Cleanup(func() { _ = st.Close() })
+	e.store = st
+	c, err := plex.New(plex.Config{TVURL: e.fake.URL(), ClientID: "users-test", Retries: -1, Timeout: 2 * time.Second})
+	if err != nil {
+		t.Fatalf("plex client: %v", err)
+	}
+	token := e.fake.OwnerToken()
+	for _, fs := range e.fake.Servers() {
+		srv := storage.Server{ID: fs.MachineID, Name: fs.Name, URL: fs.URL, Version: fs.Version, Online: true, LatencyMS: 3, CheckedAt: t0}
+		for _, l := range fs.Libraries {
+			srv.Libraries = append(srv.Libraries, storage.Library{Key: l.Key, SectionID: l.SectionID, Title: l.Title, Type: l.Type})
+		}
+		if err := st.PutServer(srv); err != nil {
+			t.Fatalf("storing server: %v", err)
+		}
+	}
+	e.svc, err = access.New(access.Options{Store: st, Plex: access.NewPlexGateway(c, func() string { return token }), Now: e.clock.Now})
+	if err != nil {
+		t.Fatalf("access.New: %v", err)
+	}
+	e.feature, err = New(Options{Engine: e.svc, Store: st, Now: e.clock.Now,
+		StreamCounts: func() map[string]int { return e.streams }})
+	if err != nil {
+		t.Fatalf("New: %v", err)
+	}
+	e.srv = webtest.New(t, webtest.Options{BasePath: "/m", Features: []web.Feature{e.feature}})
+	if !o.noSync {
+		if _, err := e.svc.Sync(context.Background(), "system"); err != nil {
+			t.Fatalf("first sync: %v", err)
+		}
+	}
+	return e
+}
+
+// user reads a stored user.
+func (e *env) user(id int64) storage.User {
+	e.t.Helper()
+	u, err := e.store.GetUser(id)
+	if err != nil {
+		e.t.Fatalf("reading user %d: %v", id, err)
+	}
+	return u
+}
+
+// shareOf returns the fake's share of a user on the first server.
+func (e *env) shareOf(userID int64) (plextest.Share, bool) {
+	for _, sh := range e.fake.SharesFor(srvID) {
+		if sh.UserID == userID {
+			return sh, true
+		}
+	}
+	return plextest.Share{}, false
+}
+
+// snapshot captures what must not change after refused input: the stored users and the fake's
+// shares.
+type snapshot struct {
+	users  string
+	shares string
+}
+
+// snap takes a snapshot.
+func (e *env) snap() snapshot {
+	e.t.Helper()
+	page, err := e.store.ListUsers(storage.UserQuery{PerPage: storage.MaxPerPage})
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	u, _ := json.Marshal(page.Users)
+	s, _ := json.Marshal(e.fake.Shares())
+	return snapshot{users: string(u), shares: string(s)}
+}
+
+// unchanged fails when the store or the fake changed since s.
+func (e *env) unchanged(s snapshot, what string) {
+	e.t.Helper()
+	now := e.snap()
+	if now.users != s.users {
+		e.t.Errorf("%s: the stored users changed", what)
+	}
+	if now.shares != s.shares {
+		e.t.Errorf("%s: the fake's shares changed", what)
+	}
+}
+
+// form encodes pairs as a form body.
+func form(pairs ...string) *strings.Reader {
+	v := url.Values{}
+	for i := 0; i+1 < len(pairs); i += 2 {
+		v.Add(pairs[i], pairs[i+1])
+	}
+	return strings.NewReader(v.Encode())
+}
+
+// decode reads a JSON answer.
+func decode[T any](t testing.TB, rec *httptest.ResponseRecorder) T {
+	t.Helper()
+	var v T
+	if err := json.Unmarshal(rec.Body.Bytes(), &v); err != nil {
+		t.Fatalf("decoding %q: %v", rec.Body.String(), err)
+	}
+	return v
+}
+
+// sections maps library keys of the first server to plex.tv ids, sorted.
+func sections(keys ...string) []int64 {
+	m := map[string]int64{"1": plextest.SectionMusic, "4": plextest.SectionMovies, "8": plextest.SectionTVShows}
+	var out []int64
+	for _, k := range keys {
+		out = append(out, m[k])
+	}
+	slices.Sort(out)
+	return out
+}
+
+// sortedIDs returns a sorted copy.
+func sortedIDs(ids []int64) []int64 {
+	c := slices.Clone(ids)
+	slices.Sort(c)
+	return c
+}
+
+// wantStatus fails unless rec has status.
+func wantStatus(t testing.TB, rec *httptest.ResponseRecorder, status int, what string) {
+	t.Helper()
+	if rec.Code != status {
+		body := rec.Body.String()
+		if len(body) > 600 {
+			body = body[:600] + "…"
+		}
+		t.Fatalf("%s: status %d, want %d; body: %s", what, rec.Code, status, body)
+	}
+}
+
+// location is a redirect's target.
+func location(rec *httptest.ResponseRecorder) string { return rec.Header().Get("Location") }
+
+// statusOK is 200.
+const statusOK = http.StatusOK
