@@ -277,11 +277,20 @@ func TestCancelInvite(t *testing.T) {
 	}
 
 	// With the v2 route retired, the v1 invites route is used, keyed by the
-	// address and with the invitation's flags. (The fake does not model that
-	// retired-in-practice route, so it answers 404.)
+	// address and with the invitation's flags.
 	e.fake.Retire("DELETE /api/v2/shared_servers/{id}")
-	err = e.client.CancelInvite(ctx(t), e.token, byEmail)
-	wantKind(t, err, plex.ErrNotFound)
+	if err := e.client.CancelInvite(ctx(t), e.token, byEmail); err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range e.fake.Shares() {
+		if s.Pending && s.InvitedEmail == byEmail.Email {
+			t.Error("the invitation by email is still there")
+		}
+	}
+	// Cancelling again finds nothing; with the v1 route retired too, it is gone.
+	wantKind(t, e.client.CancelInvite(ctx(t), e.token, byEmail), plex.ErrNotFound)
+	e.fake.Retire("DELETE /api/invites/requested/{id}")
+	wantKind(t, e.client.CancelInvite(ctx(t), e.token, byEmail), plex.ErrGone)
 	var v1 *plextest.Call
 	for _, c := range e.fake.Calls() {
 		if c.Method == "DELETE" && strings.HasPrefix(c.Path, "/api/invites/requested/") {
@@ -394,6 +403,17 @@ func TestHomeManagedUsers(t *testing.T) {
 	e.fake.Retire("POST /api/v2/home/users/restricted")
 	_, err = e.client.CreateManagedUser(ctx(t), e.token, "Third", "little_kid")
 	wantKind(t, err, plex.ErrGone)
+	// Without a profile it falls back to the v1 route.
+	third, err := e.client.CreateManagedUser(ctx(t), e.token, "Third", "")
+	if err != nil || third.ID == 0 || !third.Managed || third.Title != "Third" {
+		t.Errorf("v1 managed user = %+v, %v", third, err)
+	}
+	if q := e.lastCall(t, "POST /api/home/users").RawQuery; q != "title=Third" {
+		t.Errorf("v1 query = %q", q)
+	}
+	if a, ok := e.fake.Account(third.ID); !ok || !a.Managed || !a.Home {
+		t.Errorf("fake account = %+v", a)
+	}
 	_, err = e.client.CreateManagedUser(ctx(t), e.token, "", "")
 	wantKind(t, err, plex.ErrInvalidArgument)
 }
