@@ -327,6 +327,11 @@ func (f *Feature) apiResend(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
+	id, err := f.resolveInvitee(r.Context(), id, r.PathValue("server"))
+	if err != nil {
+		f.apiError(w, r, err)
+		return
+	}
 	if err := f.engine.ResendInvite(r.Context(), actor(r), id, r.PathValue("server")); err != nil {
 		f.apiError(w, r, err)
 		return
@@ -338,6 +343,11 @@ func (f *Feature) apiResend(w http.ResponseWriter, r *http.Request) {
 func (f *Feature) apiCancel(w http.ResponseWriter, r *http.Request) {
 	id, ok := apiUserID(w, r, "user")
 	if !ok {
+		return
+	}
+	id, err := f.resolveInvitee(r.Context(), id, r.PathValue("server"))
+	if err != nil {
+		f.apiError(w, r, err)
 		return
 	}
 	if err := f.engine.CancelInvite(r.Context(), actor(r), id, r.PathValue("server")); err != nil {

@@ -57,6 +57,7 @@ type env struct {
 	fake    *plextest.Fake
 	store   *storage.Store
 	svc     *access.Service
+	gw      access.Gateway
 	feature *Feature
 	srv     *webtest.Server
 	clock   *clock
@@ -96,7 +97,8 @@ func newEnv(t testing.TB, o envOptions) *env {
 			t.Fatalf("storing server: %v", err)
 		}
 	}
-	e.svc, err = access.New(access.Options{Store: st, Plex: access.NewPlexGateway(c, func() string { return token }), Now: e.clock.Now})
+	e.gw = access.NewPlexGateway(c, func() string { return token })
+	e.svc, err = access.New(access.Options{Store: st, Plex: e.gw, Now: e.clock.Now})
 	if err != nil {
 		t.Fatalf("access.New: %v", err)
 	}
@@ -219,3 +221,17 @@ func location(rec *httptest.ResponseRecorder) string { return rec.Header().Get("
 
 // statusOK is 200.
 const statusOK = http.StatusOK
+
+// plextestFault is a fault of the fake on route ("" for every route).
+func plextestFault(route string, status int) plextest.Fault {
+	return plextest.Fault{Route: route, Status: status}
+}
+
+// changeFakeShare changes a share on the fake behind the store's back (as an admin using Plex
+// itself would): its libraries become keys of the first server.
+func changeFakeShare(t testing.TB, e *env, shareID int64, keys []string) {
+	t.Helper()
+	if err := e.gw.UpdateShare(context.Background(), srvID, shareID, sections(keys...), plex.ShareSettings{}); err != nil {
+		t.Fatalf("changing the fake's share: %v", err)
+	}
+}

@@ -2,11 +2,14 @@ package users
 
 import (
 	"cmp"
+	"context"
 	"net/http"
 	"strconv"
 	"time"
 
+	"github.com/plex-manager/caddy-plex-manager/access"
 	"github.com/plex-manager/caddy-plex-manager/handlers/web"
+	"github.com/plex-manager/caddy-plex-manager/storage"
 )
 
 // pagePending is the pending invitations page.
@@ -55,12 +58,58 @@ func (f *Feature) pendingPage(w http.ResponseWriter, r *http.Request) {
 	for _, p := range list {
 		row := pendingRow{UserID: p.UserID, Name: cmp.Or(p.Username, p.Title, p.Email), Email: p.Email, ServerID: p.ServerID,
 			Server: cmp.Or(p.Server, ix.name(p.ServerID)), Libraries: ix.libraryTitles(p.ServerID, p.Libraries), InvitedAt: p.InvitedAt}
-		if _, err := f.store.CachedUser(p.UserID); err == nil {
-			row.Known = true
+		if id, ok := f.storedInvitee(p); ok {
+			row.UserID, row.Known = id, true
 		}
 		v.Rows = append(v.Rows, row)
 	}
 	web.RenderStatus(w, r, status, pagePending, v)
+}
+
+// storedInvitee finds the stored user of a pending invitation: by id, or — before the next sync
+// merges them — the record a direct invitation keeps under the invitee's email address or username.
+func (f *Feature) storedInvitee(p access.PendingInvite) (int64, bool) {
+	if _, err := f.store.CachedUser(p.UserID); err == nil {
+		return p.UserID, true
+	}
+	for _, find := range []struct {
+		login  string
+		lookup func(string) (storage.User, error)
+	}{{p.Email, f.store.UserByEmail}, {p.Username, f.store.UserByUsername}} {
+		if find.login == "" {
+			continue
+		}
+		if u, err := find.lookup(find.login); err == nil {
+			if sh, ok := u.Shares[p.ServerID]; ok && sh.Pending {
+				return u.ID, true
+			}
+		}
+	}
+	return 0, false
+}
+
+// resolveInvitee maps the user id of a pending invitation (as Plex lists it) to the stored user
+// whose invitation it is. An id the store knows is returned as is; an unknown one is looked up in
+// Plex's pending invitations. Unknown invitations keep the id (the engine answers not found).
+func (f *Feature) resolveInvitee(ctx context.Context, userID int64, serverID string) (int64, error) {
+	if _, err := f.store.CachedUser(userID); err == nil {
+		return userID, nil
+	}
+	list, err := f.engine.PendingInvites(ctx)
+	if err != nil {
+		if errorStatus(err) == http.StatusInternalServerError {
+			return 0, err
+		}
+		return userID, nil // the engine says what is wrong when asked to act
+	}
+	for _, p := range list {
+		if p.UserID == userID && p.ServerID == serverID {
+			if id, ok := f.storedInvitee(p); ok {
+				return id, nil
+			}
+		}
+	}
+	return userID, nil
 }
 
 // pendingAction answers POST /users/pending/{user}/{server}/resend (resend) or /cancel.
@@ -79,7 +128,11 @@ func (f *Feature) pendingAction(resend bool) http.HandlerFunc {
 			back = "/users/" + strconv.FormatInt(id, 10)
 		}
 		serverID := r.PathValue("server")
-		var err error
+		id, err := f.resolveInvitee(r.Context(), id, serverID)
+		if err != nil {
+			f.serverError(w, r, "reading pending invitations", err)
+			return
+		}
 		done := "Invitation withdrawn."
 		if resend {
 			err = f.engine.ResendInvite(r.Context(), actor(r), id, serverID)
