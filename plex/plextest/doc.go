@@ -40,6 +40,18 @@
 // DELETE /api/invites/requested/{id} is served (not retired) and cancels
 // pending shares only (server=1).
 //
+// Sessions and library items: every session and history entry names an
+// item (its rating key) that joins the server's library and stays there.
+// GET /library/metadata/{ratingKey} describes the item's versions (Media
+// elements) as source files: the session's VideoResolution, and
+// OtherVersion listed before it. In /status/sessions a transcoded stream's
+// Media, Part and Stream describe the transcoder's output
+// (OutputResolution) and keep only the ids of the source version, so that
+// Media@id is the one link to the source, as on a real server (Tautulli
+// matches them the same way). A user's token sees only items of the
+// libraries shared with them (404 otherwise; UNCONFIRMED). EndSession is a
+// player stopping (no Termination); UpdateSession moves a live session.
+//
 // Clock: all times, including the PIN poll interval and PIN expiry, come
 // from Options.Now; with a frozen clock a second poll of the same PIN always
 // looks too fast.

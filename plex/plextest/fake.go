@@ -1,6 +1,7 @@
 package plextest
 
 import (
+	"cmp"
 	"crypto/sha1"
 	"encoding/hex"
 	"fmt"
@@ -44,12 +45,14 @@ type Fake struct {
 	nextPIN      int64
 	nextSession  int64
 	nextHistory  int64
+	nextMedia    int64
 }
 
 type serverState struct {
 	Server
 	sessions []Session
 	history  []HistoryItem
+	items    map[string]*libraryItem // by rating key
 }
 
 type activeFault struct {
@@ -75,6 +78,7 @@ func New(opts Options) *Fake {
 		nextPIN:         564964751,
 		nextSession:     1,
 		nextHistory:     5000,
+		nextMedia:       2800,
 		retired: []string{
 			"DELETE /api/friends/{id}",
 			"GET /api/invites/requested",
@@ -254,7 +258,7 @@ func (f *Fake) addServerLocked(s Server) *serverState {
 		}
 	}
 	s.URL = ""
-	st := &serverState{Server: s}
+	st := &serverState{Server: s, items: map[string]*libraryItem{}}
 	f.servers = append(f.servers, st)
 	return st
 }
@@ -523,7 +527,12 @@ func (f *Fake) addSeedShareLocked(sh Share) {
 }
 
 // StartSession starts a stream on a server and returns it with defaults
-// filled: ID, Key, Type "movie", State "playing", Duration, Player.
+// filled: ID, Key, Type "movie", State "playing", Duration, Player. The
+// item it plays (RatingKey; default a new one) joins the server's library,
+// with a version of VideoResolution (and of OtherVersion), and stays there
+// for GET /library/metadata/{ratingKey} after the stream ends. A known
+// rating key lends the session its type, titles, library and, when
+// VideoResolution is empty, the resolution of its first version.
 func (f *Fake) StartSession(machineID string, s Session) Session {
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -548,20 +557,45 @@ func (f *Fake) startSessionLocked(machineID string, s Session) Session {
 	if s.Key == "" {
 		s.Key = fmt.Sprint(n + 10)
 	}
+	if s.RatingKey == "" {
+		s.RatingKey = fmt.Sprint(1000 + n)
+	}
+	f.fillSessionLocked(srv, &s)
+	srv.sessions = append(srv.sessions, s)
+	return s
+}
+
+// fillSessionLocked fills a session's defaults (ID, Key and RatingKey are
+// set) and registers the item it plays.
+func (f *Fake) fillSessionLocked(srv *serverState, s *Session) {
+	if it := srv.itemLocked(s.RatingKey); it != nil {
+		s.Type = cmp.Or(s.Type, it.itemType)
+		s.Title = cmp.Or(s.Title, it.title)
+		s.GrandparentTitle = cmp.Or(s.GrandparentTitle, it.grandparentTitle)
+		s.LibraryKey = cmp.Or(s.LibraryKey, it.libraryKey)
+		if isVideo(s.Type) {
+			s.VideoResolution = cmp.Or(s.VideoResolution, it.firstResolution())
+		}
+	}
 	if s.Type == "" {
 		s.Type = "movie"
 	}
 	if s.Title == "" {
 		s.Title = "Big Buck Bunny"
 	}
-	if s.RatingKey == "" {
-		s.RatingKey = fmt.Sprint(1000 + n)
-	}
 	if s.LibraryKey == "" {
 		s.LibraryKey = libraryKeyForType(srv.Libraries, s.Type)
 	}
-	if s.VideoResolution == "" && s.Type != "track" && s.Type != "photo" {
-		s.VideoResolution = "1080"
+	if isVideo(s.Type) {
+		s.VideoResolution = cmp.Or(s.VideoResolution, "1080")
+	} else {
+		s.VideoResolution, s.OtherVersion, s.OutputResolution = "", "", ""
+	}
+	if s.Transcode && isVideo(s.Type) && s.OutputResolution == "" {
+		s.OutputResolution = "720"
+		if s.VideoResolution == "4k" {
+			s.OutputResolution = "1080"
+		}
 	}
 	if s.State == "" {
 		s.State = "playing"
@@ -588,8 +622,56 @@ func (f *Fake) startSessionLocked(machineID string, s Session) Session {
 	if s.Bandwidth == 0 {
 		s.Bandwidth = 4200
 	}
-	srv.sessions = append(srv.sessions, s)
-	return s
+	f.registerItemLocked(srv, libraryItem{ratingKey: s.RatingKey, itemType: s.Type, title: s.Title,
+		grandparentTitle: s.GrandparentTitle, libraryKey: s.LibraryKey, duration: s.Duration},
+		s.OtherVersion, s.VideoResolution)
+}
+
+// EndSession removes a stream the way a player stopping does: unlike the
+// terminate route it records no Termination. It reports whether the
+// session was playing.
+func (f *Fake) EndSession(machineID, sessionID string) bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	srv := f.serverLocked(machineID)
+	if srv == nil {
+		return false
+	}
+	for i, x := range srv.sessions {
+		if x.ID == sessionID {
+			srv.sessions = slices.Delete(srv.sessions, i, i+1)
+			return true
+		}
+	}
+	return false
+}
+
+// UpdateSession changes a live session in place (progress, pause, another
+// item): update gets the session and may change any field but MachineID
+// and ID, which are kept. Emptied fields get StartSession's defaults again,
+// and a new item or version joins the library. It returns the session as
+// updated and whether it was playing.
+func (f *Fake) UpdateSession(machineID, sessionID string, update func(*Session)) (Session, bool) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	srv := f.serverLocked(machineID)
+	if srv == nil || update == nil {
+		return Session{}, false
+	}
+	for i, x := range srv.sessions {
+		if x.ID != sessionID {
+			continue
+		}
+		s := x
+		update(&s)
+		s.MachineID, s.ID = x.MachineID, x.ID
+		s.Key = cmp.Or(s.Key, x.Key)
+		s.RatingKey = cmp.Or(s.RatingKey, x.RatingKey)
+		f.fillSessionLocked(srv, &s)
+		srv.sessions[i] = s
+		return s, true
+	}
+	return Session{}, false
 }
 
 func libraryKeyForType(libs []Library, itemType string) string {
@@ -655,6 +737,17 @@ func (f *Fake) addHistoryLocked(machineID string, h HistoryItem) {
 	if h.DeviceID == 0 {
 		h.DeviceID = 5
 	}
+	if it := srv.itemLocked(h.RatingKey); it != nil && isVideo(h.Type) {
+		h.VideoResolution = cmp.Or(h.VideoResolution, it.firstResolution())
+	}
+	if isVideo(h.Type) {
+		h.VideoResolution = cmp.Or(h.VideoResolution, "1080")
+	} else {
+		h.VideoResolution = ""
+	}
+	f.registerItemLocked(srv, libraryItem{ratingKey: h.RatingKey, itemType: h.Type, title: h.Title,
+		grandparentTitle: h.GrandparentTitle, libraryKey: h.LibraryKey, duration: defaultDuration(h.Type)},
+		h.VideoResolution)
 	srv.history = append(srv.history, h)
 }
 

@@ -162,6 +162,9 @@ var goldenCases = []struct {
 		required: split("MediaContainer@size MediaContainer@totalSize MediaContainer@offset Video@historyKey Video@key Video@ratingKey Video@librarySectionID Video@title Video@grandparentTitle Video@type Video@thumb Video@viewedAt Video@accountID Video@deviceID")},
 	{name: "history.json", q: req{method: "GET", path: "/status/sessions/history/all?sort=viewedAt:desc", token: owner, json: true}, status: 200,
 		required: split("MediaContainer.size MediaContainer.totalSize MediaContainer.offset MediaContainer.Metadata.historyKey MediaContainer.Metadata.viewedAt MediaContainer.Metadata.accountID")},
+	{name: "metadata.xml", q: req{method: "GET", path: "/library/metadata/1001", token: owner}, status: 200, required: metadataNames()},
+	{name: "metadata.json", q: req{method: "GET", path: "/library/metadata/218860", token: owner, json: true}, status: 200,
+		required: split("MediaContainer.size MediaContainer.librarySectionID MediaContainer.Metadata.ratingKey MediaContainer.Metadata.key MediaContainer.Metadata.type MediaContainer.Metadata.title MediaContainer.Metadata.Media.id MediaContainer.Metadata.Media.videoResolution MediaContainer.Metadata.Media.width MediaContainer.Metadata.Media.height MediaContainer.Metadata.Media.bitrate MediaContainer.Metadata.Media.container MediaContainer.Metadata.Media.videoCodec MediaContainer.Metadata.Media.Part.id MediaContainer.Metadata.Media.Part.Stream.streamType")},
 	{name: "accounts.xml", q: req{method: "GET", path: "/accounts", token: owner}, status: 200,
 		required: split("MediaContainer@identifier Account@id Account@key Account@name Account@defaultAudioLanguage Account@autoSelectAudio Account@defaultSubtitleLanguage Account@subtitleMode Account@thumb")},
 }
@@ -193,6 +196,23 @@ func sessionNames() []string {
 	add("Part", "id container duration decision selected")
 	add("Stream", "id streamType codec bitrate decision selected")
 	add("TranscodeSession", "key throttled complete progress speed size duration remaining context protocol container videoDecision audioDecision subtitleDecision sourceVideoCodec sourceAudioCodec videoCodec audioCodec audioChannels width height transcodeHwRequested transcodeHwDecoding transcodeHwEncoding transcodeHwFullPipeline timeStamp minOffsetAvailable maxOffsetAvailable")
+	return out
+}
+
+// metadataNames are the names Tautulli and python-plexapi read from
+// /library/metadata/{ratingKey} (the route is not in docs/plex-api.md).
+func metadataNames() []string {
+	var out []string
+	add := func(el, attrs string) {
+		for _, a := range split(attrs) {
+			out = append(out, el+"@"+a)
+		}
+	}
+	add("MediaContainer", "size librarySectionID librarySectionTitle")
+	add("Video", "ratingKey key guid type title grandparentTitle parentIndex index librarySectionID thumb duration year")
+	add("Media", "id duration bitrate width height aspectRatio audioChannels audioCodec videoCodec videoResolution container videoFrameRate")
+	add("Part", "id key duration file size container")
+	add("Stream", "id streamType codec bitrate width height")
 	return out
 }
 

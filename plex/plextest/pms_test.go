@@ -25,7 +25,8 @@ func TestSessionsAndTerminate(t *testing.T) {
 		v.all("TranscodeSession")[0].attr("videoDecision") != "transcode" ||
 		v.all("TranscodeSession")[0].attr("sourceVideoCodec") != "hevc" ||
 		v.all("Media")[0].all("Part")[0].attr("decision") != "transcode" ||
-		v.all("Media")[0].all("Part")[0].all("Stream")[0].attr("height") != "2160" {
+		v.all("Media")[0].attr("videoResolution") != "1080" ||
+		v.all("Media")[0].all("Part")[0].all("Stream")[0].attr("height") != "1080" {
 		t.Fatalf("4K transcode session = %+v", v)
 	}
 	d := x.all("Video")[1]

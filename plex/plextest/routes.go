@@ -76,6 +76,7 @@ func (f *Fake) pmsRoutes() map[string]http.HandlerFunc {
 		"POST /status/sessions/terminate":              f.handleTerminate,
 		"GET /status/sessions/history/all":             f.handleHistory,
 		"GET /accounts":                                f.handleAccounts,
+		"GET /library/metadata/{ratingKey}":            f.handleMetadata,
 		"GET /library/metadata/{ratingKey}/thumb/{ts}": f.handleImage,
 		"GET /library/metadata/{ratingKey}/art/{ts}":   f.handleImage,
 	}

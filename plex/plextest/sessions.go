@@ -38,10 +38,11 @@ func itemElement(itemType string) string {
 	return "Video"
 }
 
-// sessionNodeLocked renders one playing item. During a transcode Media and
-// Part describe the output (selected="1"), while the Stream children keep
-// the source codec and size with their decision, and TranscodeSession
-// carries the source codecs.
+// sessionNodeLocked renders one playing item. Media, Part and Stream carry
+// the ids of the source version being played (as in
+// /library/metadata/{ratingKey}); during a transcode their other attributes
+// describe the transcoder's output, and TranscodeSession names the source
+// codecs. Only Media@id leads back to the source file.
 func (f *Fake) sessionNodeLocked(s *serverState, x Session, n int) *node {
 	libTitle := ""
 	for _, l := range s.Libraries {
@@ -59,7 +60,11 @@ func (f *Fake) sessionNodeLocked(s *serverState, x Session, n int) *node {
 		a("thumb", fmt.Sprintf("/library/metadata/%s/thumb/1700000000", x.RatingKey)), a("year", 2016))
 	item.jsonKey = "Metadata"
 
-	id := int64(2800 + n*10)
+	var v itemVersion
+	if it := s.itemLocked(x.RatingKey); it != nil {
+		v = it.version(x.VideoResolution)
+	}
+	id := v.id
 	var transcode *node
 	if x.Type == "track" {
 		decision := "directplay"
@@ -72,42 +77,36 @@ func (f *Fake) sessionNodeLocked(s *serverState, x Session, n int) *node {
 		part.add(el("Stream", a("id", id+2), a("streamType", 2), a("codec", "mp3"), a("bitrate", 320), a("decision", map[bool]string{true: "transcode", false: "copy"}[x.Transcode]), a("selected", true)))
 		item.add(media.add(part))
 	} else if x.Type != "photo" {
-		srcW, srcH := resolutionSize(x.VideoResolution)
-		srcCodec, outRes, container, bitrate := "h264", x.VideoResolution, "mkv", int64(8000)
-		if x.VideoResolution == "4k" {
-			srcCodec, bitrate = "hevc", 40000
-		}
-		partDecision, videoDecision, audioDecision := "directplay", "directplay", "directplay"
-		outCodec, outW, outH := srcCodec, srcW, srcH
+		src := videoSource(x.VideoResolution)
+		outRes, out := x.VideoResolution, src
+		partDecision, videoDecision, audioDecision, streamDecision := "directplay", "directplay", "directplay", "copy"
 		if x.Transcode {
-			partDecision, videoDecision, audioDecision = "transcode", "transcode", "copy"
-			outCodec, outRes, container, bitrate = "h264", "1080", "mp4", 10000
-			if x.VideoResolution != "4k" {
-				outRes, bitrate = "720", 3000
+			partDecision, videoDecision, audioDecision, streamDecision = "transcode", "transcode", "copy", "transcode"
+			outRes = x.OutputResolution
+			out = videoSource(outRes)
+			out.codec, out.container = "h264", "mp4"
+			out.bitrate = map[string]int64{"4k": 20000, "1080": 10000, "720": 3000}[outRes]
+			if out.bitrate == 0 {
+				out.bitrate = 1500
 			}
-			outW, outH = resolutionSize(outRes)
 		}
-		media := el("Media", a("id", id), a("bitrate", bitrate), a("container", container), a("duration", x.Duration),
-			a("height", outH), a("width", outW), a("videoCodec", outCodec), a("videoResolution", outRes),
+		media := el("Media", a("id", id), a("bitrate", out.bitrate), a("container", out.container), a("duration", x.Duration),
+			a("height", out.height), a("width", out.width), a("videoCodec", out.codec), a("videoResolution", outRes),
 			a("videoFrameRate", "24p"), a("audioCodec", "aac"), a("audioChannels", 2), a("selected", true))
-		part := el("Part", a("id", id+1), a("container", container), a("duration", x.Duration), a("decision", partDecision), a("selected", true))
-		vdec := "copy"
-		if x.Transcode {
-			vdec = "transcode"
-		}
+		part := el("Part", a("id", id+1), a("container", out.container), a("duration", x.Duration), a("decision", partDecision), a("selected", true))
 		part.add(
-			el("Stream", a("id", id+2), a("streamType", 1), a("codec", srcCodec), a("bitrate", bitrate-192),
-				a("width", srcW), a("height", srcH), a("decision", vdec), a("selected", true)),
+			el("Stream", a("id", id+2), a("streamType", 1), a("codec", out.codec), a("bitrate", out.bitrate-192),
+				a("width", out.width), a("height", out.height), a("decision", streamDecision), a("selected", true)),
 			el("Stream", a("id", id+3), a("streamType", 2), a("codec", "aac"), a("bitrate", 192), a("decision", "copy"), a("selected", true)),
 		)
 		item.add(media.add(part))
 		if x.Transcode {
 			transcode = el("TranscodeSession", a("key", "/transcode/sessions/"+x.ID), a("throttled", false),
 				a("complete", false), a("progress", 12.5), a("speed", 1.8), a("size", -22), a("duration", x.Duration),
-				a("remaining", 120), a("context", "streaming"), a("protocol", "dash"), a("container", "mp4"),
+				a("remaining", 120), a("context", "streaming"), a("protocol", "dash"), a("container", out.container),
 				a("videoDecision", videoDecision), a("audioDecision", audioDecision), a("subtitleDecision", ""),
-				a("sourceVideoCodec", srcCodec), a("sourceAudioCodec", "aac"), a("videoCodec", outCodec),
-				a("audioCodec", "aac"), a("audioChannels", 2), a("width", outW), a("height", outH),
+				a("sourceVideoCodec", src.codec), a("sourceAudioCodec", "aac"), a("videoCodec", out.codec),
+				a("audioCodec", "aac"), a("audioChannels", 2), a("width", out.width), a("height", out.height),
 				a("transcodeHwRequested", false), a("transcodeHwDecoding", ""), a("transcodeHwEncoding", ""),
 				a("transcodeHwFullPipeline", false), a("timeStamp", float64(f.now().Unix())),
 				a("minOffsetAvailable", 0.0), a("maxOffsetAvailable", 30.0))

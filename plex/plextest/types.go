@@ -158,14 +158,29 @@ type Session struct {
 	GrandparentTitle string
 	// Type is movie, episode, track or photo.
 	Type string
-	// RatingKey is the item's rating key.
+	// RatingKey is the item's rating key; default a new item. Naming an
+	// item the server already has (from a session or the history) plays
+	// that item.
 	RatingKey string
 	// LibraryKey is the server section key of the item.
 	LibraryKey string
-	// VideoResolution of the source: "4k", "1080", "720", "sd".
+	// VideoResolution is the resolution of the SOURCE: the version of the
+	// item being played, "4k", "1080", "720" or "sd". GET
+	// /library/metadata/{ratingKey} reports it; /status/sessions reports it
+	// only when the stream is not transcoded. Empty: the item's first
+	// version when the rating key is already known, else "1080".
 	VideoResolution string
-	// Transcode says the stream is transcoded.
+	// OtherVersion, when set, gives the item a second version of that
+	// resolution, listed BEFORE the played one in
+	// /library/metadata/{ratingKey} (a movie kept in 4K and in 1080p), so
+	// that only Media@id tells which file is being played.
+	OtherVersion string
+	// Transcode says the stream is transcoded: the video is re-encoded to
+	// OutputResolution and /status/sessions describes that output.
 	Transcode bool
+	// OutputResolution is what the transcoder delivers when Transcode is
+	// set; default "1080" for a 4K source, else "720".
+	OutputResolution string
 	// Local says the player is on the LAN.
 	Local bool
 	// Player is the player title (e.g. "Living Room TV").
@@ -216,6 +231,10 @@ type HistoryItem struct {
 	RatingKey string
 	// LibraryKey is the server section key.
 	LibraryKey string
+	// VideoResolution is the source resolution of a video item, which GET
+	// /library/metadata/{ratingKey} reports. Empty: the item's first
+	// version when the rating key is already known, else "1080".
+	VideoResolution string
 	// DeviceID is the PMS device id.
 	DeviceID int64
 }
