@@ -239,7 +239,7 @@ func TestParseSessions(t *testing.T) {
 	if v.User.ID != 22526914 || v.Player.Address != "198.51.100.23" || v.Player.Local || !v.Player.Secure || v.Player.Product != "Plex Web" {
 		t.Errorf("user/player = %+v %+v", v.User, v.Player)
 	}
-	if v.Media.Resolution != "720" || v.Media.Bitrate != 3006 || v.Media.Decision != "transcode" {
+	if v.Media.ID != "2816" || v.Media.Resolution != "720" || v.Media.Bitrate != 3006 || v.Media.Decision != "transcode" {
 		t.Errorf("media = %+v (the selected Media must win)", v.Media)
 	}
 	if v.Transcode == nil || !v.Transcoding() || !v.Transcode.Throttled || v.Transcode.Progress != 96.4 || !v.Transcode.Hardware() || v.Transcode.HWDecoding != "vaapi" {

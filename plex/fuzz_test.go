@@ -2,6 +2,7 @@ package plex
 
 import (
 	"slices"
+	"strings"
 	"testing"
 	"time"
 )
@@ -165,6 +166,31 @@ func FuzzFilterRoundTrip(f *testing.F) {
 		if !slices.Equal(again.ContentRatings, p.ContentRatings) || !slices.Equal(again.ExcludeContentRatings, p.ExcludeContentRatings) ||
 			!slices.Equal(again.Labels, p.Labels) || !slices.Equal(again.ExcludeLabels, p.ExcludeLabels) {
 			t.Fatalf("round trip of %q: %+v became %+v", s, p, again)
+		}
+	})
+}
+
+func FuzzParseMetadata(f *testing.F) {
+	f.Add(golden(f, "metadata_versions.json"))
+	f.Add(golden(f, "metadata_episode.xml"))
+	f.Add([]byte(`{"MediaContainer":{"Metadata":{"ratingKey":1,"Media":{"id":2,"Part":{}}}}}`))
+	f.Add([]byte(`<MediaContainer><Video ratingKey="1"><Media id="2"/><Media id="2" videoResolution="4k"/></Video></MediaContainer>`))
+	f.Fuzz(func(t *testing.T, body []byte) {
+		m, err := parseMetadata(body)
+		if err != nil {
+			return
+		}
+		if strings.TrimSpace(m.RatingKey) == "" {
+			t.Fatalf("item without rating key accepted: %+v", m)
+		}
+		for _, v := range m.Media {
+			got, ok := m.Version(v.ID)
+			if v.ID != "" && (!ok || got.ID != v.ID) {
+				t.Fatalf("Version(%q) = %+v, %t for a listed version", v.ID, got, ok)
+			}
+		}
+		if _, ok := m.Version(""); ok != (len(m.Media) == 1) {
+			t.Fatalf("Version(\"\") = %t with %d versions", ok, len(m.Media))
 		}
 	})
 }

@@ -101,6 +101,10 @@ type Player struct {
 // SessionMedia describes the media being played (the selected Media
 // element; during a transcode it describes the output).
 type SessionMedia struct {
+	// ID is Media@id: the id of the item's version being played. During a
+	// transcode it is still the id of the source version, so it picks the
+	// source out of Metadata.Media (Metadata.Version).
+	ID string
 	// Resolution is the video resolution: "4k", "1080", "720", "sd"…
 	Resolution string
 	// Bitrate is in kbit/s.
@@ -190,7 +194,11 @@ type sessionItem struct {
 	TranscodeSession oneOrMany[transcodeItem] `json:"TranscodeSession" xml:"TranscodeSession"`
 }
 
+// mediaItem is a Media element, in a session (the stream) or in an item's
+// metadata (a version of the item: the source file's media).
 type mediaItem struct {
+	ID              flexString          `json:"id" xml:"id,attr"`
+	Duration        flexInt             `json:"duration" xml:"duration,attr"`
 	Bitrate         flexInt             `json:"bitrate" xml:"bitrate,attr"`
 	Width           flexInt             `json:"width" xml:"width,attr"`
 	Height          flexInt             `json:"height" xml:"height,attr"`
@@ -303,7 +311,7 @@ func (it sessionItem) toSession() Session {
 	}
 	if m, ok := selectedMedia(it.Media); ok {
 		s.Media = SessionMedia{
-			Resolution: string(m.VideoResolution), Bitrate: int(m.Bitrate), Width: int(m.Width), Height: int(m.Height),
+			ID: string(m.ID), Resolution: string(m.VideoResolution), Bitrate: int(m.Bitrate), Width: int(m.Width), Height: int(m.Height),
 			Container: m.Container, VideoCodec: m.VideoCodec, AudioCodec: m.AudioCodec,
 		}
 		for _, p := range m.Parts {
