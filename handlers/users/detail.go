@@ -1,6 +1,8 @@
 package users
 
 import (
+	"bytes"
+	"encoding/json"
 	"errors"
 	"net/http"
 	"slices"
@@ -266,7 +268,7 @@ func (f *Feature) editForm(w http.ResponseWriter, r *http.Request) (storage.User
 // message, or the page again (with the submitted values) when nothing was changed.
 func (f *Feature) applyEdit(w http.ResponseWriter, r *http.Request, u storage.User, p access.UserPatch, done string, values func(*editValues)) {
 	after, err := f.engine.UpdateUser(r.Context(), actor(r), u.ID, p)
-	if err == nil && after.UpdatedAt.Equal(u.UpdatedAt) {
+	if err == nil && sameUser(u, after) {
 		web.Flash(w, r, web.FlashInfo, "Nothing to change.")
 		web.Redirect(w, r, "/users/"+strconv.FormatInt(u.ID, 10))
 		return
@@ -455,4 +457,12 @@ func (f *Feature) editNotes(w http.ResponseWriter, r *http.Request) {
 		p.Whitelisted = &white
 	}
 	f.applyEdit(w, r, u, p, "Notes saved.", keep)
+}
+
+// sameUser reports whether two versions of a user are alike but for the time of the last change.
+func sameUser(a, b storage.User) bool {
+	a.UpdatedAt, b.UpdatedAt = time.Time{}, time.Time{}
+	x, errA := json.Marshal(a)
+	y, errB := json.Marshal(b)
+	return errA == nil && errB == nil && bytes.Equal(x, y)
 }

@@ -4,8 +4,10 @@ import (
 	"cmp"
 	"fmt"
 	"net/http"
+	"reflect"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/plex-manager/caddy-plex-manager/access"
@@ -64,7 +66,7 @@ func (f *Feature) changeRows(ix serverIndex, changes []access.Change) []changeRo
 			}
 		}
 		for _, k := range sortedKeys(unionKeys(c.Before, c.After)) {
-			row.Details = append(row.Details, fmt.Sprintf("%s: %s → %s", k, describeValue(ix, k, c.Before[k]), describeValue(ix, k, c.After[k])))
+			row.Details = append(row.Details, describeChange(ix, k, c.Before[k], c.After[k])...)
 		}
 		if _, err := f.store.CachedUser(c.UserID); err == nil {
 			row.Known = true
@@ -72,6 +74,34 @@ func (f *Feature) changeRows(ix serverIndex, changes []access.Change) []changeRo
 		out = append(out, row)
 	}
 	return out
+}
+
+// describeChange describes one before/after pair of a report in words, one line per changed field;
+// nested maps (a user's shares, one share) are described field by field.
+func describeChange(ix serverIndex, key string, before, after any) []string {
+	bm, bIsMap := before.(map[string]any)
+	am, aIsMap := after.(map[string]any)
+	if (bIsMap || before == nil) && (aIsMap || after == nil) && (bIsMap || aIsMap) {
+		var out []string
+		for _, sub := range sortedKeys(unionKeys(bm, am)) {
+			if sub == "share_id" {
+				continue // plex.tv's internal id
+			}
+			child := key + "." + sub
+			switch {
+			case key == "shares":
+				child = "shares." + sub
+			case strings.HasPrefix(key, "shares."):
+				child = sub + "." + strings.TrimPrefix(key, "shares.")
+			}
+			out = append(out, describeChange(ix, child, bm[sub], am[sub])...)
+		}
+		return out
+	}
+	if reflect.DeepEqual(before, after) {
+		return nil
+	}
+	return []string{fmt.Sprintf("%s: %s → %s", describeField(ix, key), describeValue(ix, key, before), describeValue(ix, key, after))}
 }
 
 // unionKeys returns the keys of two maps.
