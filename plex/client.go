@@ -4,8 +4,9 @@
 // The client covers what a user manager needs: PIN sign-in, the account and
 // its servers, the section map between a server's library keys and plex.tv's
 // global section ids, friends, shares, pending invitations and Plex Home on
-// plex.tv, and libraries, sessions, history, accounts and artwork on a Plex
-// Media Server. docs/plex-api.md describes every route it uses.
+// plex.tv, and libraries, sessions, item metadata, history, accounts and
+// artwork on a Plex Media Server. docs/plex-api.md describes every route it
+// uses but /library/metadata/{ratingKey} (see Server.Metadata).
 //
 // Rules the client keeps on every call:
 //
