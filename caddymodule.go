@@ -24,9 +24,11 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/plex-manager/caddy-plex-manager/access"
+	"github.com/plex-manager/caddy-plex-manager/access/invite"
 	"github.com/plex-manager/caddy-plex-manager/access/streams"
 	"github.com/plex-manager/caddy-plex-manager/auth"
 	"github.com/plex-manager/caddy-plex-manager/handlers"
+	"github.com/plex-manager/caddy-plex-manager/handlers/invites"
 	"github.com/plex-manager/caddy-plex-manager/metrics"
 	"github.com/plex-manager/caddy-plex-manager/notify"
 	"github.com/plex-manager/caddy-plex-manager/plex"
@@ -89,6 +91,9 @@ type App struct {
 	store    *storeHandle
 	plex     *plex.Client
 	access   *access.Service
+	// inviteSvc and inviteFeature are the invite links' domain service and web pages.
+	inviteSvc     *invite.Service
+	inviteFeature *invites.Feature
 	// setupCodes issues the one-time code that authorises creating the first admin.
 	setupCodes *auth.SetupCodes
 	poller     *streams.Poller
@@ -185,6 +190,9 @@ func (a *App) Provision(ctx caddy.Context) error {
 		return err
 	}
 	if err := a.provisionAccess(); err != nil {
+		return err
+	}
+	if err := a.provisionInvites(); err != nil {
 		return err
 	}
 	return a.provisionObservability()

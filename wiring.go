@@ -92,6 +92,7 @@ func (a *App) issueSetupCode() (string, error) {
 func (a *App) features() []web.Feature {
 	var fs []web.Feature
 	fs = append(fs, a.observabilityFeatures()...)
+	fs = append(fs, a.inviteFeature)
 	return fs
 }
 
