@@ -35,7 +35,10 @@ func (a *App) provisionObservability() error {
 		Record:   a.access.Record,
 		Activity: a.access,
 		OwnerID:  a.ownerPlexID,
-		Logger:   a.logger.Named("streams"),
+		// A transcoded stream only describes the transcoder's output; the resolver reads the
+		// source file's resolution (cached) so the no-4K-transcode rule can see it.
+		SourceResolution: streams.NewSourceResolver(streams.SourceResolverOptions{}).Resolve,
+		Logger:           a.logger.Named("streams"),
 	})
 	if err != nil {
 		return err
