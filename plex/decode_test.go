@@ -1,9 +1,11 @@
 package plex
 
 import (
+	"fmt"
 	"net/http"
 	"os"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -76,7 +78,7 @@ func TestParseAccount(t *testing.T) {
 }
 
 func TestParseResources(t *testing.T) {
-	list, err := parseResources(golden(t, "resources.json"))
+	list, err := parseResources(golden(t, "resources.json"), true)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -84,7 +86,8 @@ func TestParseResources(t *testing.T) {
 		t.Fatalf("got %d resources, want only the owned server: %+v", len(list), list)
 	}
 	r := list[0]
-	if r.MachineID != "93c418a691854d3be47ead674134d86a3f5e00f4" || r.AccessToken != "hs2vG4eNtR7nzq1tXcGR" || !r.Owned {
+	if r.MachineID != "93c418a691854d3be47ead674134d86a3f5e00f4" || r.AccessToken != "hs2vG4eNtR7nzq1tXcGR" || !r.Owned ||
+		r.OwnerID != 0 || r.SourceTitle != "" {
 		t.Errorf("got %+v", r)
 	}
 	var order []string
@@ -96,6 +99,89 @@ func TestParseResources(t *testing.T) {
 	}
 	if r.Connections[1].Port != 32400 {
 		t.Errorf("port given as a string: %d", r.Connections[1].Port)
+	}
+}
+
+func TestParseSharedResources(t *testing.T) {
+	tests := []struct {
+		file  string
+		owned bool
+		want  []Resource
+	}{
+		{file: "resources.json", want: []Resource{{MachineID: "ffff", Name: "Friend's server", AccessToken: "not-ours", OwnerID: 42}}},
+		{file: "resources_shared.json", owned: true, want: []Resource{{MachineID: "93c418a691854d3be47ead674134d86a3f5e00f4", Name: "Basement",
+			ProductVersion: "1.41.3.9314-a0bfb8370", Platform: "Linux", PlatformVersion: "6.8.0", AccessToken: "hs2vG4eNtR7nzq1tXcGR",
+			PublicAddress: "203.0.113.7", Owned: true, Presence: true, LastSeenAt: time.Date(2026, 3, 1, 9, 58, 0, 0, time.UTC),
+			Connections: []Connection{{Protocol: "https", Address: "192.168.1.20", Port: 32400, URI: "https://192-168-1-20.abc.plex.direct:32400", Local: true}}}}},
+		{file: "resources_shared.json", want: []Resource{
+			// ownerId a number, relay connection sorted last.
+			{MachineID: "b0b5e1f0c3a24d6e8f7a9b1c2d3e4f5a6b7c8d9e", Name: "bob's Plex", ProductVersion: "1.40.2.8395-c67dce28e",
+				Platform: "Windows", PlatformVersion: "10.0 (Build 19045)", AccessToken: "bob-shares-this-token",
+				PublicAddress: "198.51.100.40", OwnerID: 22522496, SourceTitle: "bob", Presence: true, HTTPSRequired: true,
+				LastSeenAt: time.Date(2026, 3, 1, 9, 30, 0, 0, time.UTC), Connections: []Connection{
+					{Protocol: "https", Address: "198.51.100.40", Port: 32400, URI: "https://198-51-100-40.b0b.plex.direct:32400"},
+					{Protocol: "https", Address: "relay.plex.direct", Port: 8443, URI: "https://relay.example:8443", Relay: true}}},
+			// ownerId quoted, owned "0", provides a list, lastSeenAt in Unix seconds.
+			{MachineID: "ca401c0ffee0000000000000000000000000cafe", Name: "Carol's NAS", AccessToken: "carol-nas-token",
+				OwnerID: 31415926, SourceTitle: "Carol", LastSeenAt: time.Unix(1772355600, 0).UTC()},
+			// ownerId null: shared, owner unknown.
+			{MachineID: "f00dfeed00000000000000000000000000000001", Name: "Family server", AccessToken: "family-token"},
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(fmt.Sprintf("%s owned=%t", tt.file, tt.owned), func(t *testing.T) {
+			got, err := parseResources(golden(t, tt.file), tt.owned)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(got) != len(tt.want) {
+				t.Fatalf("got %d servers, want %d: %+v", len(got), len(tt.want), got)
+			}
+			for i := range got {
+				if !reflect.DeepEqual(got[i], tt.want[i]) {
+					t.Errorf("server %d:\n got %+v\nwant %+v", i, got[i], tt.want[i])
+				}
+			}
+		})
+	}
+}
+
+func TestParseResourcesBadBodies(t *testing.T) {
+	tests := []struct {
+		name  string
+		body  string
+		owned bool
+		err   bool
+		n     int
+	}{
+		{name: "not JSON", body: `<resources/>`, err: true},
+		{name: "an object", body: `{"name":"x"}`, err: true},
+		{name: "ownerId not a number", body: `[{"provides":"server","clientIdentifier":"m","ownerId":"bob"}]`, err: true},
+		{name: "ownerId a fraction", body: `[{"provides":"server","clientIdentifier":"m","ownerId":4.5}]`, err: true},
+		{name: "owned not a boolean", body: `[{"provides":"server","clientIdentifier":"m","owned":"maybe"}]`, err: true},
+		{name: "shared server without id", body: `[{"provides":"server","ownerId":7,"clientIdentifier":"  "}]`, err: true},
+		{name: "owned server without id", body: `[{"provides":"server","owned":true}]`, owned: true, err: true},
+		// A bad entry of the other kind does not spoil the list asked for.
+		{name: "owned list ignores a shared entry without id", body: `[{"provides":"server","owned":false},{"provides":"server","owned":true,"clientIdentifier":"m"}]`, owned: true, n: 1},
+		{name: "negative ownerId reads as unknown", body: `[{"provides":"server","clientIdentifier":"m","ownerId":-3}]`, n: 1},
+		{name: "empty list", body: `[]`},
+		{name: "null", body: `null`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := parseResources([]byte(tt.body), tt.owned)
+			if (err != nil) != tt.err {
+				t.Fatalf("err = %v, want error %t", err, tt.err)
+			}
+			if len(got) != tt.n {
+				t.Fatalf("got %+v, want %d servers", got, tt.n)
+			}
+			for _, r := range got {
+				if r.OwnerID < 0 {
+					t.Errorf("negative owner id kept: %+v", r)
+				}
+			}
+		})
 	}
 }
 

@@ -194,3 +194,31 @@ func FuzzParseMetadata(f *testing.F) {
 		}
 	})
 }
+
+func FuzzParseResources(f *testing.F) {
+	f.Add(golden(f, "resources.json"))
+	f.Add(golden(f, "resources_shared.json"))
+	f.Add([]byte(`[{"provides":"server","clientIdentifier":"m","ownerId":"7","owned":"0","connections":[{"relay":1},{"local":"1"}]}]`))
+	f.Add([]byte(`[{"product":"Plex Media Server","clientIdentifier":"m","ownerId":-1,"owned":false}]`))
+	f.Fuzz(func(t *testing.T, body []byte) {
+		for _, owned := range []bool{true, false} {
+			list, err := parseResources(body, owned)
+			if err != nil {
+				continue
+			}
+			for _, r := range list {
+				if strings.TrimSpace(r.MachineID) == "" || r.Owned != owned || r.OwnerID < 0 {
+					t.Fatalf("owned=%t: bad server accepted: %+v", owned, r)
+				}
+				if owned && (r.OwnerID != 0 || r.SourceTitle != "") {
+					t.Fatalf("an owned server has an owner: %+v", r)
+				}
+				for i := 1; i < len(r.Connections); i++ {
+					if connRank(r.Connections[i-1]) > connRank(r.Connections[i]) {
+						t.Fatalf("connections out of order: %+v", r.Connections)
+					}
+				}
+			}
+		}
+	})
+}

@@ -9,8 +9,9 @@ import (
 	"time"
 )
 
-// Resource is a Plex Media Server owned by the account, as plex.tv lists it
-// (GET /api/v2/resources).
+// Resource is a Plex Media Server as plex.tv lists it (GET /api/v2/resources):
+// one the account owns (Resources) or one another account shares with it
+// (SharedResources).
 type Resource struct {
 	// MachineID is the server's machineIdentifier (the resource's
 	// clientIdentifier).
@@ -26,8 +27,16 @@ type Resource struct {
 	AccessToken string
 	// PublicAddress is the server's public IP address.
 	PublicAddress string
-	// Owned is true for the account's own servers (always, in this list).
+	// Owned is true for the account's own servers (every server Resources
+	// returns) and false for servers shared with the account.
 	Owned bool
+	// OwnerID is the plex.tv id of the owner of a server shared with the
+	// account (ownerId); 0 for the account's own servers and when plex.tv
+	// does not say.
+	OwnerID int64
+	// SourceTitle is the name plex.tv shows for the owner of a server shared
+	// with the account (sourceTitle); empty for the account's own servers.
+	SourceTitle string
 	// Presence is true when the server is online for plex.tv.
 	Presence bool
 	// HTTPSRequired is true when the server refuses plain HTTP.
@@ -63,6 +72,8 @@ type resourceJSON struct {
 	PlatformVersion  flexString `json:"platformVersion"`
 	ClientIdentifier flexString `json:"clientIdentifier"`
 	Provides         flexString `json:"provides"`
+	OwnerID          flexInt    `json:"ownerId"`
+	SourceTitle      flexString `json:"sourceTitle"`
 	AccessToken      flexString `json:"accessToken"`
 	PublicAddress    flexString `json:"publicAddress"`
 	Owned            flexBool   `json:"owned"`
@@ -80,18 +91,20 @@ type resourceJSON struct {
 	} `json:"connections"`
 }
 
-// parseResources decodes /api/v2/resources and keeps owned servers.
-func parseResources(body []byte) ([]Resource, error) {
+// parseResources decodes /api/v2/resources and keeps the media servers whose
+// owned flag equals owned: the account's own servers or the servers shared
+// with it. Other devices (players, clients) are left out.
+func parseResources(body []byte, owned bool) ([]Resource, error) {
 	var list []resourceJSON
 	if err := decodeJSON(body, &list); err != nil {
 		return nil, err
 	}
 	var out []Resource
 	for _, j := range list {
-		if !providesServer(string(j.Provides), string(j.Product)) || !bool(j.Owned) {
+		if !providesServer(string(j.Provides), string(j.Product)) || bool(j.Owned) != owned {
 			continue
 		}
-		if j.ClientIdentifier == "" {
+		if strings.TrimSpace(string(j.ClientIdentifier)) == "" {
 			return nil, errors.New("server resource without clientIdentifier")
 		}
 		res := Resource{
@@ -99,6 +112,12 @@ func parseResources(body []byte) ([]Resource, error) {
 			Platform: string(j.Platform), PlatformVersion: string(j.PlatformVersion), AccessToken: string(j.AccessToken),
 			PublicAddress: string(j.PublicAddress), Owned: bool(j.Owned), Presence: bool(j.Presence),
 			HTTPSRequired: bool(j.HTTPSRequired), LastSeenAt: j.LastSeenAt.Time(),
+		}
+		if !owned {
+			res.SourceTitle = string(j.SourceTitle)
+			if j.OwnerID > 0 {
+				res.OwnerID = int64(j.OwnerID)
+			}
 		}
 		for _, cj := range j.Connections {
 			res.Connections = append(res.Connections, Connection{
@@ -137,6 +156,19 @@ func providesServer(provides, product string) bool {
 // Resources lists the servers the account owns with their machine ids,
 // access tokens and connections (local first, relay last).
 func (c *Client) Resources(ctx context.Context, token string) ([]Resource, error) {
+	return c.resources(ctx, token, true)
+}
+
+// SharedResources lists the servers other accounts share with the token's
+// account, each with its owner's plex.tv id (OwnerID) and name
+// (SourceTitle), its access token and connections. A friend who shares a
+// server with the owner is found here by OwnerID.
+func (c *Client) SharedResources(ctx context.Context, token string) ([]Resource, error) {
+	return c.resources(ctx, token, false)
+}
+
+// resources reads /api/v2/resources and keeps the owned or the shared servers.
+func (c *Client) resources(ctx context.Context, token string, owned bool) ([]Resource, error) {
 	r := c.tvCall(http.MethodGet, "/api/v2/resources", "/api/v2/resources")
 	if token == "" {
 		return nil, invalidArg(r.endpoint(), "no token given")
@@ -148,7 +180,7 @@ func (c *Client) Resources(ctx context.Context, token string) ([]Resource, error
 	if err != nil {
 		return nil, err
 	}
-	out, perr := parseResources(resp.body)
+	out, perr := parseResources(resp.body, owned)
 	if perr != nil {
 		return nil, badBody(r, resp, perr)
 	}
