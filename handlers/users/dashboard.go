@@ -22,7 +22,7 @@ const (
 
 // dashboardRoutes registers the dashboard.
 func (f *Feature) dashboardRoutes(r web.Router) {
-	r.Page(http.MethodGet, "/dashboard", web.RoleAuditor, f.dashboard)
+	r.Page(http.MethodGet, "/{$}", web.RoleAuditor, f.dashboard)
 }
 
 // statusCount is the number of users of one status.
@@ -49,7 +49,7 @@ type dashboardView struct {
 	HealthError string
 }
 
-// dashboard answers GET /dashboard.
+// dashboard answers GET {base}/.
 func (f *Feature) dashboard(w http.ResponseWriter, r *http.Request) {
 	v := dashboardView{Streams: -1}
 	byStatus, total, err := f.store.CountUsers()

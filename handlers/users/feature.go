@@ -7,7 +7,7 @@
 //
 // # Pages (below the admin base path)
 //
-//	GET  /dashboard                       counts, servers, recent events, upcoming changes, alerts
+//	GET  /                                the dashboard: counts, servers, recent events, upcoming changes, alerts
 //	GET  /users                           list (htmx live search; the form works without JavaScript)
 //	GET  /users/{id}                      one user; POST …/libraries, …/access, …/window, …/notes edit it
 //	GET  /users/{id}/remove, POST         confirm, then revoke on Plex and record

@@ -481,7 +481,7 @@ func TestPassPages(t *testing.T) {
 
 func TestDashboard(t *testing.T) {
 	e := newEnv(t, envOptions{})
-	rec := e.srv.Do("GET", "/dashboard", web.RoleAuditor, nil)
+	rec := e.srv.Do("GET", "/", web.RoleAuditor, nil)
 	wantStatus(t, rec, http.StatusOK, "dashboard")
 	b := rec.Body.String()
 	for _, want := range []string{`data-count="active">3<`, `data-count="streams">2<`, "Basement", "1.41.3.9314-a0bfb8370", "3 ms", "user.adopted"} {
@@ -495,13 +495,13 @@ func TestDashboard(t *testing.T) {
 	// Plex rejects the token: the dashboard says so.
 	e.fake.Inject(plextestFault("", http.StatusUnauthorized))
 	_, _ = e.svc.Sync(t.Context(), "system")
-	rec = e.srv.Do("GET", "/dashboard", web.RoleAuditor, nil)
+	rec = e.srv.Do("GET", "/", web.RoleAuditor, nil)
 	if !strings.Contains(rec.Body.String(), "data-token-alert") {
 		t.Error("no token alert after Plex rejected the token")
 	}
 	e.streams = nil
 	e.feature.streams = nil
-	rec = e.srv.Do("GET", "/dashboard", web.RoleAuditor, nil)
+	rec = e.srv.Do("GET", "/", web.RoleAuditor, nil)
 	if !strings.Contains(rec.Body.String(), "Not polled.") {
 		t.Error("without a stream source the dashboard should say streams are not polled")
 	}

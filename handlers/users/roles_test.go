@@ -38,7 +38,7 @@ func (r *recorder) Mode() string { return web.ModeAdmin }
 // wantRoles is every route of the feature with the least role it admits: auditors read, moderators
 // change users, invites and run passes, admins purge and confirm held sync shrinks.
 var wantRoles = map[string]web.Role{
-	"page GET /dashboard":                              web.RoleAuditor,
+	"page GET /{$}":                                    web.RoleAuditor,
 	"page GET /users":                                  web.RoleAuditor,
 	"page GET /users/{id}":                             web.RoleAuditor,
 	"page POST /users/{id}/libraries":                  web.RoleModerator,
@@ -138,7 +138,7 @@ func TestRoutesHaveTheirRoles(t *testing.T) {
 
 // concrete fills a pattern's wildcards.
 func concrete(pattern string) string {
-	r := strings.NewReplacer("{id}", strconv.FormatInt(aliceID, 10), "{user}", strconv.FormatInt(aliceID, 10), "{server}", srvID)
+	r := strings.NewReplacer("{$}", "", "{id}", strconv.FormatInt(aliceID, 10), "{user}", strconv.FormatInt(aliceID, 10), "{server}", srvID)
 	return r.Replace(pattern)
 }
 

@@ -60,7 +60,7 @@ func TestStoredXSSRendersInert(t *testing.T) {
 		{"GET", fmt.Sprintf("/users/%d/remove", evilID), web.RoleModerator, nil},
 		{"GET", fmt.Sprintf("/users/bulk?id=%d", evilID), web.RoleModerator, nil},
 		{"POST", "/users/bulk/preview", web.RoleModerator, []string{"id", fmt.Sprint(evilID), "lib_mode", "add", "lib", srvID + "/1"}},
-		{"GET", "/dashboard", web.RoleAuditor, nil},
+		{"GET", "/", web.RoleAuditor, nil},
 		{"GET", "/servers", web.RoleAuditor, nil},
 		{"GET", "/schedule", web.RoleAuditor, nil},
 		{"POST", "/sync", web.RoleModerator, []string{}},
