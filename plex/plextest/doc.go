@@ -52,6 +52,14 @@
 // libraries shared with them (404 otherwise; UNCONFIRMED). EndSession is a
 // player stopping (no Termination); UpdateSession moves a live session.
 //
+// Servers shared with the owner (share-back): AddForeignServer and
+// Seed.ForeignServers give another account a server of its own, shared with
+// the owner. GET /api/v2/resources lists it for the owner's token with
+// owned=false, ownerId and sourceTitle, and for its owner as owned; sharing
+// makes the two accounts friends. Whether removing the friendship also ends
+// that share is UNCONFIRMED; the fake keeps it. No PMS routes are served for
+// such a server.
+//
 // Clock: all times, including the PIN poll interval and PIN expiry, come
 // from Options.Now; with a frozen clock a second poll of the same PIN always
 // looks too fast.

@@ -32,6 +32,7 @@ type Fake struct {
 	ownerID      int64
 	accounts     map[int64]*Account
 	servers      []*serverState
+	foreign      []*ForeignServer
 	shares       map[int64]*Share
 	pins         map[int64]*pin
 	calls        []*Call
@@ -109,6 +110,9 @@ func New(opts Options) *Fake {
 	}
 	for _, s := range seed.Servers {
 		f.addServerLocked(s)
+	}
+	for _, fs := range seed.ForeignServers {
+		f.addForeignServerLocked(fs)
 	}
 	for _, sh := range seed.Shares {
 		f.addSeedShareLocked(sh)

@@ -27,6 +27,9 @@ func goldenFake(t *testing.T) *Fake {
 	f.AddHistory(MinimalMachineID, HistoryItem{AccountID: 22526914, ViewedAt: now.Add(-time.Hour), Title: "Captain America: The Winter Soldier", RatingKey: "218860"})
 	f.AddHistory(MinimalMachineID, HistoryItem{AccountID: 1, ViewedAt: now.Add(-2 * time.Hour), Title: "At the Garbage Dump",
 		GrandparentTitle: "Mighty Machines", Type: "episode", RatingKey: "917"})
+	if _, ok := f.AddForeignServer(22522496, ""); !ok { // bob shares a server back
+		t.Fatal("AddForeignServer refused bob")
+	}
 	return f
 }
 
@@ -106,7 +109,7 @@ var goldenCases = []struct {
 	{name: "ping.json", q: req{method: "GET", path: "/api/v2/ping", token: owner, json: true}, status: 200, required: split("pong")},
 	{name: "resources.json", q: req{method: "GET", path: "/api/v2/resources?includeHttps=1&includeRelay=1&includeIPv6=1", token: owner, json: true}, status: 200,
 		required: split("name product productVersion platform platformVersion device clientIdentifier createdAt lastSeenAt provides ownerId sourceTitle publicAddress accessToken owned home synced relay presence httpsRequired publicAddressMatches dnsRebindingProtection natLoopbackSupported connections connections.protocol connections.address connections.port connections.uri connections.local connections.relay connections.IPv6")},
-	{name: "resources.xml", q: req{method: "GET", path: "/api/v2/resources", token: owner}, status: 200, required: split("resource connections connection connection@uri resource@clientIdentifier")},
+	{name: "resources.xml", q: req{method: "GET", path: "/api/v2/resources", token: owner}, status: 200, required: split("resource connections connection connection@uri resource@clientIdentifier resource@ownerId resource@sourceTitle resource@owned")},
 	{name: "api_server.xml", q: req{method: "GET", path: "/api/servers/" + MinimalMachineID, token: owner}, status: 200,
 		required: split("MediaContainer@friendlyName MediaContainer@identifier MediaContainer@machineIdentifier MediaContainer@size Server@accessToken Server@name Server@address Server@port Server@version Server@scheme Server@host Server@localAddresses Server@machineIdentifier Server@createdAt Server@updatedAt Server@owned Server@synced Section@id Section@key Section@type Section@title")},
 	{name: "v2_server.json", q: req{method: "GET", path: "/api/v2/servers/" + MinimalMachineID, token: owner, json: true}, status: 200,

@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"strings"
 	"time"
 )
@@ -94,8 +95,10 @@ var demoTracks = []string{"Morning Tide", "Copper Skies", "Low Orbit", "Ember"}
 // pending invites by email and by username, live sessions (a 4K transcode,
 // a direct play, a paused episode, music) and o.HistoryDays days of history
 // (default 120) where some friends stopped watching long ago and a few never
-// did. A negative Friends means no friends. The same Seed and Now give the
-// same data.
+// did. Up to two friends share a server of their own with the owner (see
+// ForeignServer): the first inactive one and the first active one. A
+// negative Friends means no friends. The same Seed and Now give the same
+// data.
 func SeedDemo(o DemoOptions) Seed {
 	if o.Servers <= 0 {
 		o.Servers = 3
@@ -244,9 +247,34 @@ func SeedDemo(o DemoOptions) Seed {
 			AllLibraries: true, InvitedAt: now.AddDate(0, 0, -10)},
 	)
 
+	seed.ForeignServers = demoShareBacks(o.Seed, seed.Accounts[:o.Friends], watchers[:o.Friends])
 	seed.History = demoHistory(rng, now, o.HistoryDays, seed.Servers, watchers)
 	seed.Sessions = demoSessions(rng, seed, watchers)
 	return seed
+}
+
+// demoShareBacks gives two friends a server of their own shared with the
+// owner: the first who stopped watching a month or more ago (or never did),
+// so that a purge preview shows them kept for sharing back, and the first
+// active one. friends and watchers are parallel. It draws nothing from the
+// random source, so the rest of the demo data does not depend on it.
+func demoShareBacks(seed int64, friends []Account, watchers []demoWatcher) []ForeignServer {
+	var out []ForeignServer
+	pick := func(match func(demoWatcher) bool) {
+		for i, w := range watchers {
+			if !match(w) || slices.ContainsFunc(out, func(fs ForeignServer) bool { return fs.OwnerID == w.id }) {
+				continue
+			}
+			name := friends[i].Username + "'s Plex"
+			sum := sha1.Sum([]byte(fmt.Sprintf("demo-foreign-%d-%s", seed, name)))
+			out = append(out, ForeignServer{MachineID: hex.EncodeToString(sum[:]), Name: name, OwnerID: w.id,
+				AccessToken: fmt.Sprintf("demo-foreign-token-%d", len(out)+1), Address: fmt.Sprintf("198.51.100.%d", 40+len(out))})
+			return
+		}
+	}
+	pick(func(w demoWatcher) bool { return w.lastDay < 0 || w.lastDay >= 30 })
+	pick(func(w demoWatcher) bool { return w.lastDay >= 0 && w.lastDay < 7 })
+	return out
 }
 
 // demoWatcher is a demo account that watches on some servers.

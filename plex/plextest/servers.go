@@ -98,6 +98,7 @@ func (f *Fake) handleResources(w http.ResponseWriter, r *http.Request) {
 		}
 		out = append(out, res)
 	}
+	out = append(out, f.foreignResourcesLocked(acc)...)
 	if acc.ID == f.ownerID {
 		out = append(out, resourceJSON{
 			Name: "Chrome", Product: "Plex Web", ProductVersion: "4.133.0", Platform: "Chrome",
@@ -117,7 +118,8 @@ func (f *Fake) handleResources(w http.ResponseWriter, r *http.Request) {
 		n := el("resource", a("name", res.Name), a("product", res.Product), a("productVersion", res.ProductVersion),
 			a("platform", res.Platform), a("platformVersion", res.PlatformVersion), a("device", res.Device),
 			a("clientIdentifier", res.ClientIdentifier), a("createdAt", res.CreatedAt), a("lastSeenAt", res.LastSeenAt),
-			a("provides", res.Provides), a("ownerId", derefInt(res.OwnerID)), a("publicAddress", res.PublicAddress),
+			a("provides", res.Provides), a("ownerId", derefInt(res.OwnerID)), a("sourceTitle", derefString(res.SourceTitle)),
+			a("publicAddress", res.PublicAddress),
 			a("accessToken", res.AccessToken), a("owned", res.Owned), a("home", res.Home), a("synced", res.Synced),
 			a("relay", res.Relay), a("presence", res.Presence), a("httpsRequired", res.HTTPSRequired))
 		conns := el("connections")
@@ -131,6 +133,13 @@ func (f *Fake) handleResources(w http.ResponseWriter, r *http.Request) {
 }
 
 func derefInt(p *int64) any {
+	if p == nil {
+		return ""
+	}
+	return *p
+}
+
+func derefString(p *string) string {
 	if p == nil {
 		return ""
 	}

@@ -232,10 +232,18 @@ func TestResourcesAndServers(t *testing.T) {
 	}
 	decodeJSON(t, r, &res)
 	servers := f.Servers()
-	if len(res) != 3 || res[0].ClientIdentifier != servers[0].MachineID || res[0].AccessToken != servers[0].Token ||
+	foreign := f.ForeignServers()
+	// The owner's servers, then the servers friends share back, then the Plex Web client.
+	n := len(servers) + len(foreign)
+	if len(res) != n+1 || res[0].ClientIdentifier != servers[0].MachineID || res[0].AccessToken != servers[0].Token ||
 		res[0].Connections[0].URI != f.URL() || res[1].Connections[0].URI != f.URL()+"/pms/"+servers[1].MachineID ||
-		res[2].Provides == "server" {
+		res[n].Provides == "server" {
 		t.Fatalf("resources = %+v", res)
+	}
+	for i, fs := range foreign {
+		if r := res[len(servers)+i]; r.Owned || r.ClientIdentifier != fs.MachineID || r.AccessToken != fs.AccessToken {
+			t.Fatalf("shared-back server %d = %+v, want %+v", i, r, fs)
+		}
 	}
 	// The second server answers under its prefix with its own identity.
 	id := decodeXML(t, do(t, f, req{method: "GET", path: "/pms/" + servers[1].MachineID + "/identity"}))

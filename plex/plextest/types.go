@@ -40,6 +40,26 @@ type Server struct {
 	Libraries []Library
 }
 
+// ForeignServer is a server another account owns and shares with the owner
+// (a friend "sharing back"). plex.tv lists it in the owner's resources with
+// owned=false, ownerId = OwnerID and sourceTitle = the owner's title, and in
+// OwnerID's own resources as owned. The fake serves no PMS routes for it.
+type ForeignServer struct {
+	// MachineID is the server's machineIdentifier (40 hex digits).
+	MachineID string
+	// Name is the server's friendlyName.
+	Name string
+	// OwnerID is the plex.tv id of the account that owns the server.
+	OwnerID int64
+	// Version is the PMS version string.
+	Version string
+	// AccessToken is the token the owner uses with the server.
+	AccessToken string
+	// Address is the server's public IP address, its one (remote)
+	// connection.
+	Address string
+}
+
 // Library is a library section of a server.
 type Library struct {
 	// Key is the server's own section key (PMS Directory@key).
@@ -293,6 +313,10 @@ type Seed struct {
 	Sessions []Session
 	// History is watch history (MachineID chooses the server).
 	History []HistoryItem
+	// ForeignServers are servers of other accounts (OwnerID among
+	// Accounts) shared with the owner; empty fields get AddForeignServer's
+	// defaults.
+	ForeignServers []ForeignServer
 }
 
 // DemoOptions size SeedDemo.
