@@ -187,19 +187,25 @@ func (f *Feature) apiDelete(w http.ResponseWriter, r *http.Request) {
 type BulkRequest struct {
 	// UserIDs are the users (at most 1000).
 	UserIDs []int64 `json:"user_ids"`
-	// Libraries sets the libraries per server; AddLibraries and RemoveLibraries add or take away
-	// single library keys, keeping the rest.
-	Libraries       map[string][]string `json:"libraries,omitempty"`
-	AddLibraries    map[string][]string `json:"add_libraries,omitempty"`
+	// Libraries sets the libraries per server (library keys).
+	Libraries map[string][]string `json:"libraries,omitempty"`
+	// AddLibraries adds single library keys per server, keeping the rest.
+	AddLibraries map[string][]string `json:"add_libraries,omitempty"`
+	// RemoveLibraries takes single library keys away per server, keeping the rest.
 	RemoveLibraries map[string][]string `json:"remove_libraries,omitempty"`
-	AllowDownloads  *bool               `json:"allow_downloads,omitempty"`
-	StartsAt        StartsAtInput       `json:"starts_at,omitzero"`
-	ExpiresAt       ExpiresAtInput      `json:"expires_at,omitzero"`
+	// AllowDownloads sets downloads on every share.
+	AllowDownloads *bool `json:"allow_downloads,omitempty"`
+	// StartsAt sets when access begins; null clears it.
+	StartsAt StartsAtInput `json:"starts_at,omitzero"`
+	// ExpiresAt sets when access ends; null clears it.
+	ExpiresAt ExpiresAtInput `json:"expires_at,omitzero"`
 	// ExtendDays moves each user's expiry by that many days (users without one keep none).
-	ExtendDays  int   `json:"extend_days,omitempty"`
+	ExtendDays int `json:"extend_days,omitempty"`
+	// Whitelisted puts the users on the whitelist or takes them off.
 	Whitelisted *bool `json:"whitelisted,omitempty"`
 	// Remove removes the users.
-	Remove bool   `json:"remove,omitempty"`
+	Remove bool `json:"remove,omitempty"`
+	// Reason is recorded with every change.
 	Reason string `json:"reason,omitempty"`
 }
 
@@ -262,18 +268,24 @@ type InviteRequest struct {
 	// Invitee is a Plex username or an email address.
 	Invitee string `json:"invitee"`
 	// Libraries are library keys per server id; each list must be non-empty.
-	Libraries      map[string][]string `json:"libraries"`
-	AllowDownloads bool                `json:"allow_downloads,omitempty"`
-	Filters        *Filters            `json:"filters,omitempty"`
-	StartsAt       StartsAtInput       `json:"starts_at,omitzero"`
-	ExpiresAt      ExpiresAtInput      `json:"expires_at,omitzero"`
+	Libraries map[string][]string `json:"libraries"`
+	// AllowDownloads allows downloads on the new shares.
+	AllowDownloads bool `json:"allow_downloads,omitempty"`
+	// Filters are the restriction filters of the new shares.
+	Filters *Filters `json:"filters,omitempty"`
+	// StartsAt delays the share (null or past: now).
+	StartsAt StartsAtInput `json:"starts_at,omitzero"`
+	// ExpiresAt ends access (null: never).
+	ExpiresAt ExpiresAtInput `json:"expires_at,omitzero"`
 	// MembershipDays, without expires_at, ends access that many days after it starts.
-	MembershipDays int    `json:"membership_days,omitempty"`
-	Notes          string `json:"notes,omitempty"`
+	MembershipDays int `json:"membership_days,omitempty"`
+	// Notes are kept with a new user.
+	Notes string `json:"notes,omitempty"`
 }
 
 // InviteResult is the answer of POST /users/invite.
 type InviteResult struct {
+	// User is the invited user as stored.
 	User User `json:"user"`
 	// Scheduled is true when access starts later (nothing shared yet).
 	Scheduled bool `json:"scheduled"`
@@ -372,12 +384,16 @@ func (f *Feature) apiHomeMembers(w http.ResponseWriter, r *http.Request) {
 
 // ManagedUserInput is the body of POST /home/managed.
 type ManagedUserInput struct {
+	// Name is the managed user's name.
 	Name string `json:"name"`
 	// RestrictionProfile is little_kid, older_kid, teen or "" (none).
-	RestrictionProfile string              `json:"restriction_profile,omitempty"`
-	Libraries          map[string][]string `json:"libraries,omitempty"`
-	AllowDownloads     bool                `json:"allow_downloads,omitempty"`
-	Filters            *Filters            `json:"filters,omitempty"`
+	RestrictionProfile string `json:"restriction_profile,omitempty"`
+	// Libraries are library keys per server id to share with the new user.
+	Libraries map[string][]string `json:"libraries,omitempty"`
+	// AllowDownloads allows downloads on the shares.
+	AllowDownloads bool `json:"allow_downloads,omitempty"`
+	// Filters are the restriction filters of the shares.
+	Filters *Filters `json:"filters,omitempty"`
 }
 
 // apiCreateManaged answers POST /home/managed.

@@ -34,6 +34,7 @@ func (f *Feature) serverAPIRoutes(r web.Router) {
 
 // ServerRefresh is the answer of POST /servers/refresh.
 type ServerRefresh struct {
+	// Servers are every server after the check.
 	Servers []Server `json:"servers"`
 	// Error says which checks failed ("" when all answered).
 	Error string `json:"error,omitempty"`

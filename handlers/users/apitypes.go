@@ -12,38 +12,47 @@ import (
 // not set.
 type User struct {
 	// ID is the plex.tv account id (negative for an invitee known only by email).
-	ID       int64  `json:"id"`
+	ID int64 `json:"id"`
+	// Username is the plex.tv username ("" for managed users and invitees known by email).
 	Username string `json:"username"`
-	Email    string `json:"email"`
-	Title    string `json:"title"`
+	// Email is the account's email address, when Plex tells it.
+	Email string `json:"email"`
+	// Title is the name shown by Plex.
+	Title string `json:"title"`
 	// Kind is friend, home, managed or pending.
 	Kind string `json:"kind"`
 	// Status is active, pending, scheduled, expired or removed.
 	Status string `json:"status"`
 	// Shares are the user's shares by server id (machineIdentifier).
 	Shares map[string]Share `json:"shares"`
-	// StartsAt and ExpiresAt are the access window.
-	StartsAt  *time.Time `json:"starts_at"`
+	// StartsAt is when access begins (null: already).
+	StartsAt *time.Time `json:"starts_at"`
+	// ExpiresAt is when access ends (null: never).
 	ExpiresAt *time.Time `json:"expires_at"`
-	Notes     string     `json:"notes"`
+	// Notes are the admins' notes.
+	Notes string `json:"notes"`
 	// Whitelisted users are never purged.
 	Whitelisted bool `json:"whitelisted"`
 	// SharesBack is true when the user shares a server of their own with the owner.
 	SharesBack bool `json:"shares_back"`
 	// LastActivityAt is the last time the user was seen streaming.
 	LastActivityAt *time.Time `json:"last_activity_at"`
-	// DiscordID and DiscordName link the user to a Discord account.
-	DiscordID   string `json:"discord_id,omitempty"`
+	// DiscordID links the user to a Discord account.
+	DiscordID string `json:"discord_id,omitempty"`
+	// DiscordName is the linked Discord account's name.
 	DiscordName string `json:"discord_name,omitempty"`
 	// InviteID is the invite the user joined with.
 	InviteID string `json:"invite_id,omitempty"`
 	// StreamLimit is the user's concurrent stream limit (0: the default rule).
 	StreamLimit int `json:"stream_limit"`
 	// No4KTranscode forbids transcoding 4K sources for the user.
-	No4KTranscode bool       `json:"no_4k_transcode"`
-	CreatedAt     *time.Time `json:"created_at"`
-	UpdatedAt     *time.Time `json:"updated_at"`
-	RemovedAt     *time.Time `json:"removed_at,omitempty"`
+	No4KTranscode bool `json:"no_4k_transcode"`
+	// CreatedAt is when the user joined or was adopted from Plex.
+	CreatedAt *time.Time `json:"created_at"`
+	// UpdatedAt is when the record last changed.
+	UpdatedAt *time.Time `json:"updated_at"`
+	// RemovedAt is when the user was removed or expired.
+	RemovedAt *time.Time `json:"removed_at,omitempty"`
 }
 
 // Share is a user's access to one server.
@@ -65,47 +74,63 @@ type Share struct {
 // Filters are Plex restriction filters per media type, in Plex's syntax
 // ("contentRating=G%2CPG|label!=adult"); music allows labels only.
 type Filters struct {
-	Movies     string `json:"movies"`
+	// Movies filters movie libraries.
+	Movies string `json:"movies"`
+	// Television filters TV libraries.
 	Television string `json:"television"`
-	Music      string `json:"music"`
+	// Music filters music libraries (labels only).
+	Music string `json:"music"`
 }
 
 // Window is a time range; null bounds are open.
 type Window struct {
-	StartsAt  *time.Time `json:"starts_at"`
+	// StartsAt opens the window (null: open since ever).
+	StartsAt *time.Time `json:"starts_at"`
+	// ExpiresAt closes it (null: never).
 	ExpiresAt *time.Time `json:"expires_at"`
 }
 
 // UserList is one page of GET /users.
 type UserList struct {
+	// Users are the users of this page.
 	Users []User `json:"users"`
 	// Total counts every user matching the filters.
 	Total int `json:"total"`
-	// Page and PerPage are the values used; Pages is the number of pages.
-	Page    int `json:"page"`
+	// Page is the page number used (from 1).
+	Page int `json:"page"`
+	// PerPage is the page size used.
 	PerPage int `json:"per_page"`
-	Pages   int `json:"pages"`
+	// Pages is the number of pages.
+	Pages int `json:"pages"`
 }
 
 // Server is a Plex Media Server in the REST API.
 type Server struct {
 	// ID is the machineIdentifier.
-	ID      string `json:"id"`
-	Name    string `json:"name"`
-	URL     string `json:"url"`
+	ID string `json:"id"`
+	// Name is the server's friendly name.
+	Name string `json:"name"`
+	// URL is the base URL the server is reached at.
+	URL string `json:"url"`
+	// Version is the Plex Media Server version last seen.
 	Version string `json:"version"`
-	Online  bool   `json:"online"`
+	// Online reports whether the last check reached the server.
+	Online bool `json:"online"`
 	// LatencyMS is the round trip of the last check.
-	LatencyMS int64      `json:"latency_ms"`
-	PlexPass  bool       `json:"plex_pass"`
+	LatencyMS int64 `json:"latency_ms"`
+	// PlexPass reports whether the owner has Plex Pass (needed to stop streams).
+	PlexPass bool `json:"plex_pass"`
+	// CheckedAt is when the server was last checked.
 	CheckedAt *time.Time `json:"checked_at"`
-	Libraries []Library  `json:"libraries"`
+	// Libraries are the server's libraries.
+	Libraries []Library `json:"libraries"`
 }
 
 // Library is one library of a server.
 type Library struct {
 	// Key is the server's own library key: the name the API uses for it.
-	Key   string `json:"key"`
+	Key string `json:"key"`
+	// Title is the library's name.
 	Title string `json:"title"`
 	// Type is movie, show, artist or photo.
 	Type string `json:"type"`

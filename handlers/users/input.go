@@ -75,10 +75,13 @@ type UserPatchInput struct {
 	// AllowDownloads sets downloads on every share.
 	AllowDownloads *bool `json:"allow_downloads,omitempty"`
 	// Filters replaces the restriction filters of every share (a missing member clears it).
-	Filters   *Filters       `json:"filters,omitempty"`
-	StartsAt  StartsAtInput  `json:"starts_at,omitzero"`
+	Filters *Filters `json:"filters,omitempty"`
+	// StartsAt sets when access begins; null clears it.
+	StartsAt StartsAtInput `json:"starts_at,omitzero"`
+	// ExpiresAt sets when access ends; null clears it (never expires).
 	ExpiresAt ExpiresAtInput `json:"expires_at,omitzero"`
-	Notes     *string        `json:"notes,omitempty"`
+	// Notes replaces the admins' notes.
+	Notes *string `json:"notes,omitempty"`
 	// Whitelisted protects the user from purges.
 	Whitelisted *bool `json:"whitelisted,omitempty"`
 	// StreamLimit is the concurrent stream limit (0: the default rule).
