@@ -122,6 +122,8 @@ func TestParseConfig(t *testing.T) {
 		{name: "empty sizes", args: []string{"-plex-users", ","}, wantErr: "at least one value"},
 		{name: "zero workers", args: []string{"-workers", "0"}, wantErr: "-workers must be positive"},
 		{name: "endless round", args: []string{"-round-time", "1h"}, wantErr: "-round-time must be in"},
+		{name: "endless warm-up", args: []string{"-warmup", "2h"}, wantErr: "-warmup must be in"},
+		{name: "too many rounds", args: []string{"-rounds", "5000"}, wantErr: "at most 1000"},
 		{name: "relative path", args: []string{"-invite-path", "abc"}, wantErr: "must start with /"},
 		{name: "invite code with slash", args: []string{"-seed-invite", "a/b"}, wantErr: "single path segment"},
 		{name: "stray argument", args: []string{"extra"}, wantErr: "unexpected arguments"},

@@ -201,8 +201,14 @@ func (c config) validate() error {
 			errs = append(errs, fmt.Errorf("%s must be in (0, 10m], got %s", name, d))
 		}
 	}
-	if c.warmup < 0 || c.heapSettle < 0 || c.startupIdle < 0 {
-		errs = append(errs, errors.New("-warmup, -heap-settle and -startup-idle must not be negative"))
+	pauses := map[string]time.Duration{"-warmup": c.warmup, "-heap-settle": c.heapSettle, "-startup-idle": c.startupIdle}
+	for name, d := range pauses {
+		if d < 0 || d > 10*time.Minute {
+			errs = append(errs, fmt.Errorf("%s must be in [0, 10m], got %s", name, d))
+		}
+	}
+	if c.rounds > 1000 || c.startupRuns > 100 || c.workers > 1000 {
+		errs = append(errs, errors.New("-rounds is at most 1000, -startup-runs 100, -workers 1000 (every run must stay bounded)"))
 	}
 	if !strings.HasPrefix(c.invitePath, "/") {
 		errs = append(errs, fmt.Errorf("-invite-path must start with /, got %q", c.invitePath))

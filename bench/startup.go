@@ -128,6 +128,7 @@ func startOnce(ctx context.Context, mk func(args ...string) (*exec.Cmd, error), 
 		"XDG_DATA_HOME="+filepath.Join(dir, "data"), "HOME="+filepath.Join(dir, "home"))
 	var logs bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &logs, &logs
+	dieWithParent(cmd)
 	client := &http.Client{Transport: &http.Transport{Proxy: nil, DisableKeepAlives: true}, Timeout: 2 * time.Second}
 	inviteURL := "http://127.0.0.1:" + strconv.Itoa(ports[1]) + "/"
 	varsURL := "http://127.0.0.1:" + strconv.Itoa(ports[0]) + "/debug/vars"

@@ -173,6 +173,7 @@ func benchStoreHeap(ctx context.Context, c config, log io.Writer) (result, error
 	}
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	dieWithParent(cmd)
 	if err := runBounded(ctx, cmd, 10*time.Minute); err != nil {
 		return result{}, fmt.Errorf("heap child: %w\n%s", err, strings.TrimSpace(stderr.String()))
 	}
