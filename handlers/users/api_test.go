@@ -85,6 +85,7 @@ func TestAPIListFiltersSortsAndPages(t *testing.T) {
 		{"?server=" + srvID + "&library=1", []string{"bob"}},
 		{"?library=" + srvID + "/4", []string{"alice", "bob", "carol"}},
 		{"?library=" + srvID + "/8", []string{"alice", "bob"}},
+		{"?server=elsewhere-ignored&library=" + srvID + "/1", []string{"bob"}},
 	} {
 		if got := names(tc.q); !slices.Equal(got, tc.want) {
 			t.Errorf("GET /users%s = %v, want %v", tc.q, got, tc.want)
@@ -106,6 +107,7 @@ func TestAPIListRefusesBadParameters(t *testing.T) {
 		{"library=4", "library"},
 		{"server=" + srvID + "&library=99", "library"},
 		{"library=other/4&server=" + srvID, "library"},
+		{"library=" + srvID + "/99", "library"},
 		{"sort=password", "sort"},
 		{"desc=maybe", "desc"},
 		{"page=0", "page"},

@@ -506,3 +506,15 @@ func TestDashboard(t *testing.T) {
 		t.Error("without a stream source the dashboard should say streams are not polled")
 	}
 }
+
+func TestCrossSiteFormsAreRefused(t *testing.T) {
+	e := newEnv(t, envOptions{})
+	before := e.snap()
+	for _, p := range []string{fmt.Sprintf("/users/%d/notes", aliceID), fmt.Sprintf("/users/%d/remove", aliceID), "/users/bulk/apply", "/sync"} {
+		rec := e.srv.Do("POST", p, web.RoleAdmin, form("notes", "x", "id", fmt.Sprint(aliceID), "action", "remove"), "Sec-Fetch-Site", "cross-site")
+		if rec.Code != http.StatusForbidden {
+			t.Errorf("cross-site POST %s: %d, want 403", p, rec.Code)
+		}
+	}
+	e.unchanged(before, "cross-site posts")
+}

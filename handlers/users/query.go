@@ -26,7 +26,7 @@ var (
 
 // parseUserQuery reads the list filters of a request (UI and API alike): q, status, kind, server,
 // library, sort (a leading "-" sorts descending), desc, page and per_page. The library may be
-// given as "<server id>/<key>", which also sets the server. The error is a *web.InputError naming
+// given as "<server id>/<key>", which sets the server (over a server parameter). The error is a *web.InputError naming
 // the parameter. Server and library are checked against servers.
 func parseUserQuery(v url.Values, servers []storage.Server) (storage.UserQuery, error) {
 	var q storage.UserQuery
@@ -49,8 +49,9 @@ func parseUserQuery(v url.Values, servers []storage.Server) (storage.UserQuery, 
 	q.ServerID = strings.TrimSpace(v.Get("server"))
 	q.Library = strings.TrimSpace(v.Get("library"))
 	if srv, key, ok := strings.Cut(q.Library, "/"); ok {
-		if q.ServerID != "" && q.ServerID != srv {
-			return q, web.NewInputError("library", "names a library of another server than the server filter")
+		// The library names its server; it wins over a server filter (the more specific choice).
+		if !slices.ContainsFunc(servers, func(s storage.Server) bool { return s.ID == srv }) {
+			return q, web.NewInputError("library", "names a server that is not connected")
 		}
 		q.ServerID, q.Library = srv, key
 	}
