@@ -216,11 +216,23 @@ func (g *PlexGateway) Resources(ctx context.Context) ([]plex.Resource, error) {
 	return g.c.Resources(ctx, t)
 }
 
-// ForeignServers implements Gateway. The plex client's Resources keeps only the owner's own servers
-// (and drops ownerId), so this gateway cannot see servers shared with the owner: it reports
-// ErrUnsupported and sync leaves share-back flags unchanged.
+// ForeignServers implements Gateway: the servers plex.tv lists as shared with the owner (resources the
+// owner does not own), each with its owner's plex.tv id. A server whose owner plex.tv does not name keeps
+// OwnerID 0, which flags nobody.
 func (g *PlexGateway) ForeignServers(ctx context.Context) ([]ForeignServer, error) {
-	return nil, ErrUnsupported
+	t, err := g.tok()
+	if err != nil {
+		return nil, err
+	}
+	list, err := g.c.SharedResources(ctx, t)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]ForeignServer, 0, len(list))
+	for _, r := range list {
+		out = append(out, ForeignServer{MachineID: r.MachineID, Name: r.Name, OwnerID: r.OwnerID})
+	}
+	return out, nil
 }
 
 // ServerIdentity implements Gateway.
