@@ -29,6 +29,7 @@ import (
 	"github.com/plex-manager/caddy-plex-manager/auth"
 	"github.com/plex-manager/caddy-plex-manager/handlers"
 	"github.com/plex-manager/caddy-plex-manager/handlers/invites"
+	"github.com/plex-manager/caddy-plex-manager/handlers/users"
 	"github.com/plex-manager/caddy-plex-manager/metrics"
 	"github.com/plex-manager/caddy-plex-manager/notify"
 	"github.com/plex-manager/caddy-plex-manager/plex"
@@ -94,6 +95,7 @@ type App struct {
 	// inviteSvc and inviteFeature are the invite links' domain service and web pages.
 	inviteSvc     *invite.Service
 	inviteFeature *invites.Feature
+	usersFeature  *users.Feature
 	// setupCodes issues the one-time code that authorises creating the first admin.
 	setupCodes *auth.SetupCodes
 	poller     *streams.Poller
@@ -195,7 +197,10 @@ func (a *App) Provision(ctx caddy.Context) error {
 	if err := a.provisionInvites(); err != nil {
 		return err
 	}
-	return a.provisionObservability()
+	if err := a.provisionObservability(); err != nil {
+		return err
+	}
+	return a.provisionUsers()
 }
 
 // resolve expands {env.*} and {file.*} placeholders and applies defaults.

@@ -11,6 +11,7 @@ import (
 	"github.com/plex-manager/caddy-plex-manager/access"
 	"github.com/plex-manager/caddy-plex-manager/auth"
 	"github.com/plex-manager/caddy-plex-manager/handlers"
+	"github.com/plex-manager/caddy-plex-manager/handlers/users"
 	"github.com/plex-manager/caddy-plex-manager/handlers/web"
 )
 
@@ -91,9 +92,25 @@ func (a *App) issueSetupCode() (string, error) {
 // features lists the feature packages mounted on both handlers (each keeps the routes of its mode).
 func (a *App) features() []web.Feature {
 	var fs []web.Feature
+	fs = append(fs, a.usersFeature)
 	fs = append(fs, a.observabilityFeatures()...)
 	fs = append(fs, a.inviteFeature)
 	return fs
+}
+
+// provisionUsers builds the users, dashboard, servers and passes pages and API.
+func (a *App) provisionUsers() error {
+	uf, err := users.New(users.Options{
+		Engine:       a.access,
+		Store:        a.store.store,
+		StreamCounts: a.poller.StreamCounts,
+		Logger:       a.logger.Named("users"),
+	})
+	if err != nil {
+		return fmt.Errorf("plex_manager: users pages: %w", err)
+	}
+	a.usersFeature = uf
+	return nil
 }
 
 // publicURL is the address invitees reach: the Caddyfile's public_url, else the one set in the UI.
