@@ -189,14 +189,15 @@ func TestPlanSync(t *testing.T) {
 	}
 }
 
-// shareBackGateway is the real gateway with a list of servers shared with the owner.
+// shareBackGateway is the real gateway with a list of servers shared with the owner, or err.
 type shareBackGateway struct {
 	Gateway
 	foreign []ForeignServer
+	err     error
 }
 
 func (g shareBackGateway) ForeignServers(context.Context) ([]ForeignServer, error) {
-	return g.foreign, nil
+	return g.foreign, g.err
 }
 
 func TestSyncShareBackExcludesFromPurge(t *testing.T) {
@@ -209,8 +210,11 @@ func TestSyncShareBackExcludesFromPurge(t *testing.T) {
 	if !rep.ShareBackChecked || !h.user(bobID).SharesBack || h.user(aliceID).SharesBack {
 		t.Fatalf("report %+v bob %+v", rep, h.user(bobID))
 	}
-	// The real gateway cannot tell: the flags stay.
-	rep, err = h.svc.Sync(h.ctx, ActorSystem)
+	// A gateway that cannot tell: the flags stay.
+	blind := h.newService(func(o *Options) {
+		o.Plex = shareBackGateway{Gateway: h.gw, err: fmt.Errorf("listing shared servers: %w", ErrUnsupported)}
+	})
+	rep, err = blind.Sync(h.ctx, ActorSystem)
 	mustOK(t, err, "sync without share-back")
 	if rep.ShareBackChecked || !h.user(bobID).SharesBack {
 		t.Fatalf("report %+v", rep)
