@@ -41,6 +41,7 @@ type Renderer struct {
 	errorPage string
 	errorData func(r *http.Request, status int) any
 	buffers   sync.Pool
+	cache     *pageCache
 }
 
 // maxPooledBuffer keeps a rare huge page from pinning its buffer in the pool forever.
@@ -87,6 +88,7 @@ func New(opts Options) (*Renderer, error) {
 		errorPage: opts.ErrorPage,
 		errorData: opts.ErrorData,
 		buffers:   sync.Pool{New: func() any { return new(bytes.Buffer) }},
+		cache:     newPageCache(maxCacheBytes),
 	}
 	for _, file := range files {
 		set, err := common.Clone()
@@ -208,8 +210,11 @@ func addVary(h http.Header) {
 			}
 		}
 	}
-	h.Add("Vary", "HX-Request")
+	h.Add("Vary", varyHTMX)
 }
+
+// varyHTMX is the Vary value of every rendered response: htmx requests get fragments.
+const varyHTMX = "HX-Request"
 
 // execute runs one template of page into a pooled buffer and writes it, or a 500 page on error.
 func (rd *Renderer) execute(w http.ResponseWriter, r *http.Request, status int, page, name string, data any) {
@@ -248,14 +253,7 @@ func (rd *Renderer) fail(w http.ResponseWriter, r *http.Request) {
 
 // write sends buf as an HTML response.
 func write(w http.ResponseWriter, r *http.Request, status int, buf *bytes.Buffer) {
-	h := w.Header()
-	h.Set("Content-Type", "text/html; charset=utf-8")
-	h.Set("Content-Length", strconv.Itoa(buf.Len()))
-	addVary(h)
-	w.WriteHeader(status)
-	if r.Method != http.MethodHead {
-		_, _ = w.Write(buf.Bytes())
-	}
+	writeBytes(w, r, status, buf.Bytes(), strconv.Itoa(buf.Len()))
 }
 
 func (rd *Renderer) buffer() *bytes.Buffer {
