@@ -50,6 +50,26 @@ func RenderStatus(w http.ResponseWriter, r *http.Request, status int, page strin
 	e.mux.renderer.Page(w, r, status, page, e.mux.newView(r, data))
 }
 
+// RenderCached is RenderStatus for public pages that are the same for every visitor given data
+// (an invite's offer, the landing page): the rendered bytes are kept by the handler and served
+// again for an equal view without executing the templates (see render.Renderer.CachedPage for
+// what data must be). A view carrying flash messages or a signed-in principal is rendered
+// afresh and never kept.
+func RenderCached(w http.ResponseWriter, r *http.Request, status int, page string, data any) {
+	e := envFrom(r)
+	if e == nil {
+		http.Error(w, "page rendered outside the router", http.StatusInternalServerError)
+		return
+	}
+	e.mux.consumeFlashes(w, r)
+	v := e.mux.newView(r, data)
+	if len(v.Flashes) > 0 || v.User != nil {
+		e.mux.renderer.Page(w, r, status, page, v)
+		return
+	}
+	e.mux.renderer.CachedPage(w, r, status, page, v)
+}
+
 // Fragment writes only the named template of page (a table body, a form) whatever the request;
 // it receives the same View as a whole page.
 func Fragment(w http.ResponseWriter, r *http.Request, status int, page, fragment string, data any) {

@@ -66,6 +66,12 @@ func (m *Mux) errorPage(w http.ResponseWriter, r *http.Request, status int) {
 		JSONError(w, status, strings.ToLower(heading))
 		return
 	}
+	// Anonymous error pages are the same for everyone with the same status and app name: they
+	// are rendered once and kept (a flood of refused requests then costs no template work).
+	if v, ok := m.ErrorData(r, status).(View); ok && v.User == nil && len(v.Flashes) == 0 {
+		m.renderer.CachedError(w, r, status, v)
+		return
+	}
 	m.renderer.Error(w, r, status)
 }
 
