@@ -77,6 +77,11 @@ type Deps struct {
 	// (and without an Authenticator) every page and API route answers as to an anonymous visitor
 	// and the sign-in page says sign-in is unavailable.
 	Store *storage.Store
+	// StoreGeneration, when set, returns Store's change counter: a value that differs from every
+	// earlier one once a write has committed (changing only after the write is visible to new
+	// reads). Pages then read the app settings once per value instead of on every request. Nil:
+	// every page reads them.
+	StoreGeneration func() uint64
 	// Sealer seals secrets kept in settings (the Plex owner token). Without it the UI refuses to
 	// store a token.
 	Sealer *storage.Sealer

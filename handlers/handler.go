@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io/fs"
 	"net/http"
+	"sync/atomic"
 	"time"
 
 	"go.uber.org/zap"
@@ -28,6 +29,15 @@ type server struct {
 	// core is the store-backed authentication of the admin handler (nil without a store, and on
 	// the invite handler).
 	core *authCore
+	// name is the app name last read from the settings, with the store generation it was read
+	// at (only with Deps.StoreGeneration).
+	name atomic.Pointer[cachedName]
+}
+
+// cachedName is an app name read at a store generation.
+type cachedName struct {
+	gen  uint64
+	name string
 }
 
 // New validates cfg, parses the templates once and builds the routes of one mounted handler:
@@ -49,7 +59,7 @@ func newServer(cfg Config, deps Deps, files fs.FS) (*server, error) {
 		cfg:     cfg,
 		deps:    deps,
 		logger:  deps.Logger,
-		headers: securityHeaders{csp: contentSecurityPolicy(cfg.AuthOrigins)},
+		headers: newSecurityHeaders(contentSecurityPolicy(cfg.AuthOrigins)),
 	}
 	if s.logger == nil {
 		s.logger = zap.NewNop()
@@ -163,14 +173,30 @@ func (t *trackingWriter) Write(b []byte) (int, error) {
 // Unwrap lets http.ResponseController reach the underlying writer (Flush, deadlines).
 func (t *trackingWriter) Unwrap() http.ResponseWriter { return t.ResponseWriter }
 
-// appName returns the application name from the settings ("" when unset or unreadable).
+// appName returns the application name from the settings ("" when unset or unreadable). With
+// Deps.StoreGeneration the name read is reused until the store changes.
 func (s *server) appName() string {
 	if s.deps.Store == nil {
 		return ""
+	}
+	gen := s.deps.StoreGeneration
+	if gen == nil {
+		a, err := LoadAppSettings(s.deps.Store)
+		if err != nil {
+			return ""
+		}
+		return a.AppName
+	}
+	// The counter is read before the settings: a write committed after this point changes it, so
+	// the name read below is never reused past that write.
+	g := gen()
+	if c := s.name.Load(); c != nil && c.gen == g {
+		return c.name
 	}
 	a, err := LoadAppSettings(s.deps.Store)
 	if err != nil {
 		return ""
 	}
+	s.name.Store(&cachedName{gen: g, name: a.AppName})
 	return a.AppName
 }

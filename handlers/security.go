@@ -2,6 +2,7 @@ package handlers
 
 import (
 	"net/http"
+	"net/textproto"
 	"strings"
 )
 
@@ -24,21 +25,42 @@ func contentSecurityPolicy(authOrigins []string) string {
 }
 
 // securityHeaders are set on every response of the handler, errors and static files included.
+// Names and values are built once (newSecurityHeaders); set only copies them into the response.
 type securityHeaders struct {
-	csp string
+	names  []string // canonical header names
+	values []string // values, by index of names
 }
 
-// set writes the headers. Cache-Control defaults to no-store (pages may show private data);
-// static files override it.
+// newSecurityHeaders builds the headers with csp as the Content-Security-Policy. Cache-Control
+// defaults to no-store (pages may show private data); static files override it.
+func newSecurityHeaders(csp string) securityHeaders {
+	var s securityHeaders
+	for _, kv := range [][2]string{
+		{"Content-Security-Policy", csp},
+		{"X-Content-Type-Options", "nosniff"},
+		// Invite codes are in URLs: never leak them to another site through Referer.
+		{"Referrer-Policy", "no-referrer"},
+		{"X-Frame-Options", "DENY"},
+		{"Cross-Origin-Opener-Policy", "same-origin"},
+		{"Cross-Origin-Resource-Policy", "same-origin"},
+		{"Permissions-Policy", "camera=(), microphone=(), geolocation=(), payment=(), usb=(), browsing-topics=()"},
+		{"X-Robots-Tag", "noindex, nofollow"},
+		{"Cache-Control", "no-store"},
+	} {
+		s.names = append(s.names, textproto.CanonicalMIMEHeaderKey(kv[0]))
+		s.values = append(s.values, kv[1])
+	}
+	return s
+}
+
+// set writes the headers, replacing any value h had for them (as http.Header.Set does). The
+// values of one response share one new array, each slice capped at its own element, so another
+// handler adding to or editing one header of this response touches neither the other headers nor
+// other responses.
 func (s securityHeaders) set(h http.Header) {
-	h.Set("Content-Security-Policy", s.csp)
-	h.Set("X-Content-Type-Options", "nosniff")
-	// Invite codes are in URLs: never leak them to another site through Referer.
-	h.Set("Referrer-Policy", "no-referrer")
-	h.Set("X-Frame-Options", "DENY")
-	h.Set("Cross-Origin-Opener-Policy", "same-origin")
-	h.Set("Cross-Origin-Resource-Policy", "same-origin")
-	h.Set("Permissions-Policy", "camera=(), microphone=(), geolocation=(), payment=(), usb=(), browsing-topics=()")
-	h.Set("X-Robots-Tag", "noindex, nofollow")
-	h.Set("Cache-Control", "no-store")
+	vals := make([]string, len(s.values))
+	copy(vals, s.values)
+	for i, name := range s.names {
+		h[name] = vals[i : i+1 : i+1]
+	}
 }
