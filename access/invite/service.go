@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 
@@ -57,6 +58,12 @@ type Options struct {
 	// StaleReservation is how long a reserved use may stay unfinished before another attempt by the
 	// same account takes it over (default 15 minutes).
 	StaleReservation time.Duration
+	// Generation, when set, returns the store's change counter: a value that differs from every
+	// earlier one once a write to Store has committed (it must change only after the write is
+	// visible to new read transactions). LookupOffer then keeps what it read per code and serves
+	// it again while the value is unchanged, re-checking usability against the clock every time;
+	// any write anywhere in the store drops the kept reads. Nil: every LookupOffer reads the store.
+	Generation func() uint64
 }
 
 // Service manages invites and redeems them. It is safe for concurrent use.
@@ -70,6 +77,8 @@ type Service struct {
 	guild   string
 	stale   time.Duration
 	md      *Markdown
+	gen     func() uint64
+	offers  *offerCache // nil without Options.Generation
 }
 
 // New checks opts and returns a Service.
@@ -80,7 +89,10 @@ func New(opts Options) (*Service, error) {
 	s := &Service{
 		store: opts.Store, access: opts.Access, now: opts.Now, log: opts.Logger, link: opts.LinkBase,
 		discord: opts.DiscordEnabled, guild: strings.TrimSpace(opts.DefaultGuildID), stale: opts.StaleReservation,
-		md: NewMarkdown(),
+		md: NewMarkdown(), gen: opts.Generation,
+	}
+	if s.gen != nil {
+		s.offers = newOfferCache(maxCachedOffers)
 	}
 	if s.guild != "" && !isSnowflake(s.guild) {
 		return nil, fmt.Errorf("invite: default Discord guild id %q is not a Discord id", s.guild)
@@ -329,6 +341,83 @@ func (s *Service) Lookup(code string) (storage.Invite, error) {
 		return storage.Invite{}, ErrUnusable
 	}
 	return inv, nil
+}
+
+// LookupOffer is Lookup that also reads, in the same read transaction, the stored servers the
+// invite offers libraries of (in id order, as Servers lists them): everything the public invite
+// page shows, at the cost of one transaction and only the servers it names. A named server that is
+// not stored is left out; one that cannot be read is logged and left out, as the page does when
+// the servers cannot be listed.
+//
+// With Options.Generation, what was read for a code is kept while the store is unchanged, and the
+// returned invite and servers are shared by the callers of that time: treat them as read-only.
+// Usability is checked against the clock at every call, so expiry is exact; uses, enabling and
+// every other field change only by a write, which drops what was kept.
+func (s *Service) LookupOffer(code string) (storage.Invite, []storage.Server, error) {
+	if !plausibleCode(code) {
+		return storage.Invite{}, nil, ErrUnusable
+	}
+	now := s.clock()
+	var (
+		o   offer
+		ok  bool
+		gen uint64
+	)
+	if s.offers != nil {
+		// Read the counter before the store: a write committed after this point changes it,
+		// so what is read below is never kept past that write.
+		gen = s.gen()
+		o, ok = s.offers.get(code, gen)
+	}
+	if !ok {
+		var err error
+		if o, err = s.readOffer(code, now); err != nil {
+			if !errors.Is(err, storage.ErrNotFound) && !errors.Is(err, storage.ErrInvalid) {
+				s.log.Warn("reading an invite by code", zap.Error(err))
+			}
+			return storage.Invite{}, nil, ErrUnusable
+		}
+		if s.offers != nil {
+			s.offers.put(code, gen, o)
+		}
+	}
+	if storage.InviteUsable(o.inv, now) != nil {
+		return storage.Invite{}, nil, ErrUnusable
+	}
+	return o.inv, o.servers, nil
+}
+
+// readOffer reads the invite with code and, when it is usable at now, the servers it names.
+func (s *Service) readOffer(code string, now time.Time) (offer, error) {
+	var o offer
+	err := s.store.View(func(tx *storage.Tx) error {
+		var err error
+		if o.inv, err = tx.Invites().ByCode(code); err != nil {
+			return err
+		}
+		if storage.InviteUsable(o.inv, now) != nil {
+			// It can only become usable again through a write (enabling it, more uses, a
+			// later expiry), which would drop it from the cache: its servers are never needed.
+			return nil
+		}
+		ids := make([]string, 0, len(o.inv.Libraries))
+		for id := range o.inv.Libraries {
+			ids = append(ids, id)
+		}
+		slices.Sort(ids)
+		o.servers = make([]storage.Server, 0, len(ids))
+		for _, id := range ids {
+			srv, err := tx.Servers().Get(id)
+			switch {
+			case err == nil:
+				o.servers = append(o.servers, srv)
+			case !errors.Is(err, storage.ErrNotFound):
+				s.log.Warn("reading a server for an invite page", zap.Error(err))
+			}
+		}
+		return nil
+	})
+	return o, err
 }
 
 // inviteEvent builds an invite event with its id fixed now (a retried transaction writes it once).
