@@ -89,7 +89,7 @@ func (f *Feature) unusable(w http.ResponseWriter, r *http.Request, start time.Ti
 			f.sleep(rest)
 		}
 	}
-	web.RenderStatus(w, r, unusableStatus, pageUnusable, nil)
+	web.RenderCached(w, r, unusableStatus, pageUnusable, nil)
 }
 
 // libraryView is one offered library.
@@ -119,14 +119,20 @@ type offerView struct {
 
 // offerOf describes inv with the stored servers' names and library titles.
 func (f *Feature) offerOf(inv storage.Invite) offerView {
+	servers, err := f.svc.Servers()
+	if err != nil {
+		f.log.Warn("listing servers for an invite page", zap.Error(err))
+	}
+	return offerWith(inv, servers)
+}
+
+// offerWith describes inv with the names and library titles of servers (the stored servers, or
+// at least those inv names).
+func offerWith(inv storage.Invite, servers []storage.Server) offerView {
 	v := offerView{Code: inv.Code, Label: inv.Label, AllowDownloads: inv.AllowDownloads, MembershipDays: inv.MembershipDays,
 		StartsAt: inv.StartsAt, ExpiresAt: inv.ExpiresAt, Discord: inv.Discord, UsesLeft: -1}
 	if inv.MaxUses > 0 {
 		v.UsesLeft = max(inv.MaxUses-inv.Uses, 0)
-	}
-	servers, err := f.svc.Servers()
-	if err != nil {
-		f.log.Warn("listing servers for an invite page", zap.Error(err))
 	}
 	for _, sv := range serverChoices(servers, inv.Libraries) {
 		sv2 := serverView{Name: sv.Name}
@@ -145,12 +151,14 @@ func (f *Feature) offerOf(inv storage.Invite) offerView {
 // show answers GET {base}/{code}.
 func (f *Feature) show(w http.ResponseWriter, r *http.Request) {
 	start := f.now()
-	inv, err := f.svc.Lookup(r.PathValue("code"))
+	inv, servers, err := f.svc.LookupOffer(r.PathValue("code"))
 	if err != nil {
 		f.unusable(w, r, start)
 		return
 	}
-	web.Render(w, r, pageShow, f.offerOf(inv))
+	// The page is a function of the offer (and the app name): its bytes are kept by the handler,
+	// keyed by the offer's JSON, so every field of offerView is part of the key.
+	web.RenderCached(w, r, http.StatusOK, pageShow, offerWith(inv, servers))
 }
 
 // join answers POST {base}/{code}/join: it starts the Plex sign-in and sends the browser to the

@@ -1,7 +1,7 @@
 package invites
 
 import (
-	"net"
+	"net/netip"
 	"slices"
 	"sync"
 	"time"
@@ -93,17 +93,26 @@ func median(ts []time.Time) time.Time {
 	return ts[len(ts)/2]
 }
 
-// clientKey groups addresses: an IPv4 address is itself, an IPv6 address its /64 (one customer's
-// network), anything unparsable is used as is.
+// clientKey groups addresses: an IPv4 address (also written IPv4-mapped) is itself, an IPv6
+// address its /64 (one customer's network), anything unparsable (or with a zone) is used as is.
+// The common case, a plain IPv4 address, costs no allocation: netip accepts only the canonical
+// dotted form, so the input is already the key.
 func clientKey(ip string) string {
-	a := net.ParseIP(ip)
-	if a == nil {
+	a, err := netip.ParseAddr(ip)
+	if err != nil || a.Zone() != "" {
 		return ip
 	}
-	if v4 := a.To4(); v4 != nil {
-		return v4.String()
+	if a.Is4() {
+		return ip
 	}
-	return a.Mask(net.CIDRMask(64, 128)).String() + "/64"
+	if a.Is4In6() {
+		return a.Unmap().String()
+	}
+	p, err := a.Prefix(64)
+	if err != nil {
+		return ip
+	}
+	return p.Addr().String() + "/64"
 }
 
 // sortTimes sorts ts ascending.
