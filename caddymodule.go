@@ -104,6 +104,8 @@ type App struct {
 	// unsubscribe stops feeding audit events to this config's notifier and metrics.
 	unsubscribe func()
 	ownerID     ownerIDCache
+	// refresh asks the servers_refresh worker to re-read the servers from Plex.
+	refresh chan struct{}
 	// inviteBasePath is the base path of the invite handler (for links in user warnings).
 	inviteBaseMu   sync.Mutex
 	inviteBasePath string
@@ -174,6 +176,7 @@ func (*App) CaddyModule() caddy.ModuleInfo {
 func (a *App) Provision(ctx caddy.Context) error {
 	a.ctx = ctx
 	a.logger = ctx.Logger()
+	a.refresh = make(chan struct{}, 1)
 
 	if err := a.resolve(); err != nil {
 		return err
@@ -498,6 +501,7 @@ func (a *App) handlerDeps(logger *zap.Logger) handlers.Deps {
 		Fixed:           fixed,
 		Features:        a.features(),
 		StreamCount:     a.streamCount,
+		SettingsChanged: a.settingsChanged,
 	}
 }
 

@@ -133,3 +133,34 @@ func (a *App) streamCount() int {
 	}
 	return n
 }
+
+// settingsChanged is called by the UI after the Plex token, the servers or the public URL changed: the
+// servers (and their libraries) are refreshed from Plex at once in the background, so an invite form
+// right after the setup wizard already lists the libraries.
+func (a *App) settingsChanged() {
+	select {
+	case a.refresh <- struct{}{}:
+	default: // a refresh is already queued
+	}
+}
+
+// refreshWorker refreshes the servers whenever settingsChanged asks.
+func (a *App) refreshWorker() worker {
+	return worker{name: "servers_refresh", run: func(ctx context.Context) error {
+		for {
+			select {
+			case <-ctx.Done():
+				return nil
+			case <-a.refresh:
+			}
+			if a.ownerToken() == "" {
+				continue
+			}
+			rctx, cancel := context.WithTimeout(ctx, time.Minute)
+			if _, err := a.access.Servers(rctx); err != nil {
+				a.logger.Warn("refreshing the Plex servers after a settings change failed", zap.Error(err))
+			}
+			cancel()
+		}
+	}}
+}

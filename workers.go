@@ -21,6 +21,7 @@ func (a *App) workerList() []worker {
 		{name: "store_gc", run: func(ctx context.Context) error { return a.store.store.RunGC(ctx, 10*time.Minute) }},
 	}
 	ws = append(ws, a.accessWorkers()...)
+	ws = append(ws, a.refreshWorker())
 	ws = append(ws, a.inviteWorkers()...)
 	ws = append(ws, a.observabilityWorkers()...)
 	return append(ws, a.extraWorkers...)

@@ -159,6 +159,19 @@ func TestAuthSetupSignInRolesAndCSRF(t *testing.T) {
 	if st, _, _ := send(t, root, "GET", "/manage/setup/url", nil); st != http.StatusForbidden {
 		t.Errorf("wizard step after setup: %d", st)
 	}
+	// The wizard saved the server only; the settings change makes the app read its libraries from Plex
+	// at once, so an invite can offer them without waiting for a sync pass.
+	libsDeadline := time.Now().Add(15 * time.Second)
+	for {
+		st, body, _ := send(t, root, "GET", "/manage/api/v1/servers/"+plextest.MinimalMachineID+"/libraries", nil)
+		if st == http.StatusOK && strings.Contains(body, `"Movies"`) && strings.Contains(body, `"TV Shows"`) {
+			break
+		}
+		if time.Now().After(libsDeadline) {
+			t.Fatalf("libraries after setup: %d %.300s", st, body)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
 
 	// Accounts and keys for every role.
 	for _, role := range []string{"moderator", "auditor"} {
