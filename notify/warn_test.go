@@ -155,9 +155,9 @@ func TestWarnUsers(t *testing.T) {
 	in := func(d time.Duration) *time.Time { t := now.Add(d); return &t }
 	for _, u := range []storage.User{
 		{ID: 1001, Username: "alice", Email: "alice@example.com", DiscordID: "111", ExpiresAt: in(3 * 24 * time.Hour)},
-		{ID: 1002, Username: "bob", Email: "bob@example.com", ExpiresAt: in(30 * 24 * time.Hour)},    // too far
+		{ID: 1002, Username: "bob", Email: "bob@example.com", ExpiresAt: in(30 * 24 * time.Hour)},       // too far
 		{ID: 1003, Username: "carol", ExpiresAt: in(2 * 24 * time.Hour), Status: storage.StatusExpired}, // not active
-		{ID: 1004, Username: "dave", ExpiresAt: in(24 * time.Hour)},                                      // no contact
+		{ID: 1004, Username: "dave", ExpiresAt: in(24 * time.Hour)},                                     // no contact
 	} {
 		u.Kind = storage.KindFriend
 		if u.Status == "" {
