@@ -41,7 +41,7 @@ func (s *Service) BulkPreview(ctx context.Context, userIDs []int64, op BulkOp) (
 			rep.Items = append(rep.Items, it)
 			continue
 		}
-		_, diff, err := applyPatch(u, bulkPatch(u, op, now), servers)
+		_, diff, err := applyPatch(u, bulkPatch(u, op, servers, now), servers)
 		switch {
 		case err != nil:
 			it.Result, it.Error = ResultFailed, Explain(err)
@@ -64,6 +64,10 @@ func (s *Service) BulkApply(ctx context.Context, actor string, userIDs []int64, 
 	if err != nil {
 		return BulkReport{}, err
 	}
+	servers, err := s.serverMap()
+	if err != nil {
+		return BulkReport{}, err
+	}
 	rep := BulkReport{Items: make([]BulkItem, 0, len(ids))}
 	for _, id := range ids {
 		it := BulkItem{UserID: id}
@@ -82,7 +86,7 @@ func (s *Service) BulkApply(ctx context.Context, actor string, userIDs []int64, 
 				var before storage.User
 				before, err = s.getUser(id)
 				if err == nil {
-					p := bulkPatch(before, op, s.clock())
+					p := bulkPatch(before, op, servers, s.clock())
 					p.Reason = cmpOr(op.Reason, "bulk edit")
 					var after storage.User
 					after, err = s.UpdateUser(ctx, actor, id, p)
@@ -132,8 +136,9 @@ func checkBulk(userIDs []int64, op BulkOp) ([]int64, error) {
 }
 
 // bulkPatch is the UserPatch op means for u. ExtendDays moves an existing expiry (users without one
-// keep none).
-func bulkPatch(u storage.User, op BulkOp, now time.Time) UserPatch {
+// keep none). Adding libraries to a share of every library changes nothing: it covers them already,
+// and libraries added later too (a list would lose those). servers tells known library keys.
+func bulkPatch(u storage.User, op BulkOp, servers map[string]storage.Server, now time.Time) UserPatch {
 	p := UserPatch{AllowDownloads: op.AllowDownloads, Whitelisted: op.Whitelisted, StartsAt: op.StartsAt,
 		ClearStartsAt: op.ClearStartsAt, ExpiresAt: op.ExpiresAt, ClearExpiresAt: op.ClearExpiresAt, Reason: op.Reason}
 	libs := map[string][]string{}
@@ -143,6 +148,9 @@ func bulkPatch(u storage.User, op BulkOp, now time.Time) UserPatch {
 	for srv, keys := range op.AddLibraries {
 		base, ok := libs[srv]
 		if !ok {
+			if u.Shares[srv].AllLibraries && hasLibraries(servers[srv], keys) {
+				continue
+			}
 			base = slices.Clone(u.Shares[srv].Libraries)
 		}
 		libs[srv] = append(base, keys...)
@@ -163,6 +171,17 @@ func bulkPatch(u storage.User, op BulkOp, now time.Time) UserPatch {
 	return p
 }
 
+// hasLibraries reports whether srv has a library of every key (an unknown key is left to applyPatch,
+// which names it).
+func hasLibraries(srv storage.Server, keys []string) bool {
+	for _, k := range keys {
+		if !slices.ContainsFunc(srv.Libraries, func(l storage.Library) bool { return l.Key == k }) {
+			return false
+		}
+	}
+	return true
+}
+
 // userDiff compares the admin-visible fields of two versions of a user.
 func userDiff(a, b storage.User) map[string]FieldDiff {
 	d := map[string]FieldDiff{}
@@ -180,8 +199,8 @@ func userDiff(a, b storage.User) map[string]FieldDiff {
 	}
 	for _, srv := range slices.Sorted(maps.Keys(unionShares(a.Shares, b.Shares))) {
 		x, y := a.Shares[srv], b.Shares[srv]
-		if !sameLibraries(x.Libraries, y.Libraries) {
-			d["libraries."+srv] = FieldDiff{x.Libraries, y.Libraries}
+		if !sameLibraries(x.Libraries, y.Libraries) || x.AllLibraries != y.AllLibraries {
+			d["libraries."+srv] = FieldDiff{librariesValue(x), librariesValue(y)}
 		}
 		if x.AllowDownloads != y.AllowDownloads {
 			d["allow_downloads."+srv] = FieldDiff{x.AllowDownloads, y.AllowDownloads}

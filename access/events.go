@@ -89,3 +89,11 @@ func (s *Service) Record(ev storage.Event) error {
 	}
 	return nil
 }
+
+// plural is n with the singular or plural noun ("1 library", "3 libraries").
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return fmt.Sprintf("%d %s", n, many)
+}

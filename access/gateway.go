@@ -24,6 +24,8 @@ type Gateway interface {
 	Share(ctx context.Context, req plex.ShareRequest) (plex.ShareResult, error)
 	// UpdateShare replaces a share's libraries (plex.tv section ids, never empty) and settings.
 	UpdateShare(ctx context.Context, machineID string, shareID int64, sectionIDs []int64, settings plex.ShareSettings) error
+	// UpdateShareAll gives a share every library, libraries added later included, and sets its settings.
+	UpdateShareAll(ctx context.Context, machineID string, shareID int64, settings plex.ShareSettings) error
 	// RemoveShare deletes one share; an unknown share is plex.ErrNotFound.
 	RemoveShare(ctx context.Context, machineID string, shareID int64) error
 	// RemoveFriend drops every share of a user and the friendship.
@@ -146,6 +148,15 @@ func (g *PlexGateway) UpdateShare(ctx context.Context, machineID string, shareID
 		return err
 	}
 	return g.c.UpdateShare(ctx, t, machineID, shareID, sectionIDs, settings)
+}
+
+// UpdateShareAll implements Gateway.
+func (g *PlexGateway) UpdateShareAll(ctx context.Context, machineID string, shareID int64, settings plex.ShareSettings) error {
+	t, err := g.tok()
+	if err != nil {
+		return err
+	}
+	return g.c.UpdateShareAll(ctx, t, machineID, shareID, settings)
 }
 
 // RemoveShare implements Gateway.

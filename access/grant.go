@@ -19,8 +19,8 @@ const maxMembershipDays = 36500
 // Grant gives a Plex account access: the invite redemption and direct invitations use it. It creates
 // (or updates) the user record — identity, invite, Discord link, window —, then shares the libraries at
 // once or, when the start lies ahead, records them for the start. A membership duration becomes the
-// expiry (start + days). An existing user keeps the libraries they had (the new ones are added) and the
-// later of the two expiries. With InviteeToken the new invitations are accepted on the invitee's
+// expiry (start + days). An existing user keeps the libraries they had (the new ones are added; a share
+// of every library stays one, libraries added later included) and the later of the two expiries. With InviteeToken the new invitations are accepted on the invitee's
 // behalf (best effort; a failure leaves them pending). A Plex outage returns an error matching
 // ErrRetryScheduled: the share is made by a later pass.
 func (s *Service) Grant(ctx context.Context, actor string, req GrantRequest) (GrantResult, error) {
@@ -69,7 +69,7 @@ func (s *Service) grantLocked(ctx context.Context, actor string, req GrantReques
 		kind = ActionStart
 	}
 	name := cmpOr(displayName(next), fmt.Sprint(id))
-	msg := fmt.Sprintf("%s was given access to %d servers", name, len(req.Libraries))
+	msg := fmt.Sprintf("%s was given access to %s", name, plural(len(req.Libraries), "server", "servers"))
 	if next.StartsAt != nil && next.StartsAt.After(now) {
 		msg = fmt.Sprintf("%s will get access on %s", name, next.StartsAt.Format(time.RFC3339))
 	}
@@ -188,13 +188,19 @@ func grantedUser(cur storage.User, known bool, req GrantRequest, now time.Time) 
 	}
 	for srv, libs := range req.Libraries {
 		sh := next.Shares[srv]
-		keep := sh.Libraries
-		if !activeNow {
-			keep = nil // an expired or removed user gets what this grant says
+		switch {
+		case activeNow && sh.AllLibraries:
+			// Every library, those added later included, already covers what the grant adds.
+		case activeNow:
+			merged := append(slices.Clone(sh.Libraries), libs...)
+			sortLibraryKeys(merged)
+			sh.Libraries = slices.Compact(merged)
+		default:
+			// An expired or removed user gets what this grant says.
+			merged := slices.Clone(libs)
+			sortLibraryKeys(merged)
+			sh.Libraries, sh.AllLibraries = slices.Compact(merged), false
 		}
-		merged := append(slices.Clone(keep), libs...)
-		sortLibraryKeys(merged)
-		sh.Libraries, sh.AllLibraries = slices.Compact(merged), false
 		sh.AllowDownloads, sh.Filters = req.AllowDownloads, req.Filters
 		next.Shares[srv] = sh
 	}

@@ -104,9 +104,11 @@ func (s *Service) ResendInvite(ctx context.Context, actor string, userID int64, 
 	}
 	cancel := removeStep(u, serverID, false)
 	cancel.Call = callCancelInvite
-	again, err := shareStep(u, srv, sh.Libraries, sh.AllowDownloads, sh.Filters, sh.LibraryWindows)
-	if err != nil {
-		return err
+	again := shareAllStep(u, serverID, sh.Libraries, sh.AllowDownloads, sh.Filters)
+	if !sh.AllLibraries || len(sh.LibraryWindows) > 0 {
+		if again, err = shareStep(u, srv, sh.Libraries, sh.AllowDownloads, sh.Filters, sh.LibraryWindows); err != nil {
+			return err
+		}
 	}
 	again.Call, again.ShareID = callShare, 0
 	o := op{Kind: "resend_invite", UserID: userID, Username: displayName(u), Actor: actor, Reason: "invitation sent again",

@@ -52,11 +52,14 @@ type step struct {
 	Name    string `json:"name,omitempty"`
 	Profile string `json:"profile,omitempty"`
 	// Libraries are server keys and SectionIDs the matching plex.tv ids (share and update).
-	Libraries  []string                  `json:"libraries,omitempty"`
-	SectionIDs []int64                   `json:"section_ids,omitempty"`
-	AllowSync  bool                      `json:"allow_sync,omitempty"`
-	Filters    storage.Filters           `json:"filters,omitzero"`
-	Windows    map[string]storage.Window `json:"windows,omitempty"`
+	Libraries  []string `json:"libraries,omitempty"`
+	SectionIDs []int64  `json:"section_ids,omitempty"`
+	// AllLibraries shares every library, libraries added later included (SectionIDs is then empty and
+	// Libraries lists today's libraries for the record).
+	AllLibraries bool                      `json:"all_libraries,omitempty"`
+	AllowSync    bool                      `json:"allow_sync,omitempty"`
+	Filters      storage.Filters           `json:"filters,omitzero"`
+	Windows      map[string]storage.Window `json:"windows,omitempty"`
 	// Keep, on a removal, remembers the share's libraries (share id 0) so access can be given back
 	// later (expiry); otherwise the share is dropped from the record.
 	Keep bool `json:"keep,omitempty"`
@@ -204,6 +207,20 @@ func shareStep(u storage.User, srv storage.Server, libraries []string, allowSync
 	}
 	inviteeOf(&st, u)
 	return st, nil
+}
+
+// shareAllStep builds the step that puts a share of every library of a server on Plex, libraries
+// added later included: an update when the user has a share id there, else a creation. libraries are
+// today's, recorded with the share.
+func shareAllStep(u storage.User, serverID string, libraries []string, allowSync bool, filters storage.Filters) step {
+	st := step{Call: callShare, ServerID: serverID, Libraries: slices.Clone(libraries), AllLibraries: true,
+		AllowSync: allowSync, Filters: filters}
+	if cur, ok := u.Shares[serverID]; ok && cur.ShareID > 0 {
+		st.Call = callUpdateShare
+		st.ShareID = cur.ShareID
+	}
+	inviteeOf(&st, u)
+	return st
 }
 
 // removeStep builds the step that takes a share off Plex (a pending invitation is cancelled).

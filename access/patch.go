@@ -35,7 +35,7 @@ func applyPatch(u storage.User, p UserPatch, servers map[string]storage.Server) 
 		cur, had := next.Shares[srvID]
 		if len(keys) == 0 {
 			if had {
-				diff["libraries."+srvID] = FieldDiff{Before: cur.Libraries, After: nil}
+				diff["libraries."+srvID] = FieldDiff{Before: librariesValue(cur), After: nil}
 				delete(next.Shares, srvID)
 			}
 			continue
@@ -46,8 +46,9 @@ func applyPatch(u storage.User, p UserPatch, servers map[string]storage.Server) 
 		if _, err := sectionIDs(srv, keys, "libraries"); err != nil {
 			return storage.User{}, nil, err
 		}
+		// A list replaces "every library" even when it names every library of today: the diff says so.
 		if !had || !sameLibraries(cur.Libraries, keys) || cur.AllLibraries {
-			diff["libraries."+srvID] = FieldDiff{Before: cur.Libraries, After: keys}
+			diff["libraries."+srvID] = FieldDiff{Before: librariesValue(cur), After: keys}
 		}
 		if !had {
 			cur.AllowDownloads = defaultDownloads(u)
@@ -113,6 +114,12 @@ func applyPatch(u storage.User, p UserPatch, servers map[string]storage.Server) 
 		if !windowsEqual(sh.LibraryWindows, clean) {
 			diff["library_windows."+srvID] = FieldDiff{Before: sh.LibraryWindows, After: clean}
 		}
+		if sh.AllLibraries && len(clean) > 0 {
+			// A window limits single libraries: the share becomes a list of today's libraries (a
+			// libraries edit in the same patch has made it a list already).
+			diff["libraries."+srvID] = FieldDiff{Before: librariesValue(sh), After: slices.Clone(sh.Libraries)}
+			sh.AllLibraries = false
+		}
 		sh.LibraryWindows = clean
 		// A library waiting for its window's start is added by the window, not listed now.
 		next.Shares[srvID] = sh
@@ -175,6 +182,15 @@ func applyPatch(u storage.User, p UserPatch, servers map[string]storage.Server) 
 		next.Shares = nil
 	}
 	return next, diff, nil
+}
+
+// librariesValue is a share's libraries as a diff shows them: an EveryLibrary for a share of every
+// library, else the list of library keys.
+func librariesValue(sh storage.Share) any {
+	if sh.AllLibraries {
+		return EveryLibrary{All: true, Libraries: slices.Clone(sh.Libraries)}
+	}
+	return sh.Libraries
 }
 
 // validateFilters checks Plex restriction filters; the error names the field "filters".

@@ -161,8 +161,14 @@ func (s *Service) callStep(ctx context.Context, o op, st *step) (stepResult, err
 // ensureShare puts the step's share on Plex: update when a share id is known (creating it when Plex
 // no longer has it), else create ("already shared": look the share up and update it).
 func (s *Service) ensureShare(ctx context.Context, userID int64, st *step, update bool) (stepResult, error) {
+	updateShare := func(shareID int64) error {
+		if st.AllLibraries {
+			return s.observe(s.gw.UpdateShareAll(ctx, st.ServerID, shareID, st.settings()))
+		}
+		return s.observe(s.gw.UpdateShare(ctx, st.ServerID, shareID, st.SectionIDs, st.settings()))
+	}
 	if update && st.ShareID > 0 {
-		err := s.observe(s.gw.UpdateShare(ctx, st.ServerID, st.ShareID, st.SectionIDs, st.settings()))
+		err := updateShare(st.ShareID)
 		if err == nil {
 			return stepResult{ShareID: st.ShareID, Pending: false}, nil
 		}
@@ -170,7 +176,11 @@ func (s *Service) ensureShare(ctx context.Context, userID int64, st *step, updat
 			return stepResult{}, err
 		}
 	}
-	req := plex.ShareRequest{MachineID: st.ServerID, InviteeID: st.InviteeID, SectionIDs: st.SectionIDs, Settings: st.settings()}
+	req := plex.ShareRequest{MachineID: st.ServerID, InviteeID: st.InviteeID, SectionIDs: st.SectionIDs, ShareAll: st.AllLibraries,
+		Settings: st.settings()}
+	if st.AllLibraries {
+		req.SectionIDs = nil
+	}
 	if req.InviteeID <= 0 {
 		req.Invitee = st.Invitee
 	}
@@ -186,7 +196,7 @@ func (s *Service) ensureShare(ctx context.Context, userID int64, st *step, updat
 	if ferr != nil {
 		return stepResult{}, fmt.Errorf("plex reports an existing share but it could not be found: %w", ferr)
 	}
-	if err := s.observe(s.gw.UpdateShare(ctx, st.ServerID, found.ShareID, st.SectionIDs, st.settings())); err != nil {
+	if err := updateShare(found.ShareID); err != nil {
 		return stepResult{}, err
 	}
 	return stepResult{ShareID: found.ShareID, Pending: found.Pending}, nil
@@ -329,6 +339,9 @@ func opEvent(now time.Time, o op, u storage.User) storage.Event {
 		if len(st.Libraries) > 0 {
 			entry["libraries"] = st.Libraries
 		}
+		if st.AllLibraries {
+			entry["all_libraries"] = true
+		}
 		servers = append(servers, entry)
 	}
 	if len(servers) > 0 {
@@ -354,7 +367,7 @@ func applyStep(u *storage.User, st step, res stepResult) {
 			pending = prev.Pending
 		}
 		u.Shares[st.ServerID] = storage.Share{
-			ShareID: res.ShareID, Libraries: append([]string(nil), st.Libraries...), AllowDownloads: st.AllowSync,
+			ShareID: res.ShareID, Libraries: append([]string(nil), st.Libraries...), AllLibraries: st.AllLibraries, AllowDownloads: st.AllowSync,
 			Filters: st.Filters, Pending: pending, LibraryWindows: st.Windows,
 		}
 	case callRemoveShare, callCancelInvite:

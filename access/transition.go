@@ -70,17 +70,26 @@ func planTransition(cur, next storage.User, servers map[string]storage.Server, n
 				}
 				continue
 			}
+			// A share of every library stays one (libraries added later included) unless windows
+			// limit single libraries.
+			all := n.AllLibraries && len(eff.Windows) == 0
 			onPlex := had && c.ShareID > 0
-			if onPlex && sameLibraries(c.Libraries, eff.Libraries) && c.AllowDownloads == n.AllowDownloads && c.Filters == n.Filters {
+			sameScope := c.AllLibraries == all && (all || sameLibraries(c.Libraries, eff.Libraries))
+			if onPlex && sameScope && c.AllowDownloads == n.AllowDownloads && c.Filters == n.Filters {
 				continue
 			}
 			srv, ok := servers[srvID]
 			if !ok {
 				return transition{}, fieldError("libraries", "unknown server %q", srvID)
 			}
-			st, err := shareStep(cur, srv, eff.Libraries, n.AllowDownloads, n.Filters, eff.Windows)
-			if err != nil {
-				return transition{}, err
+			var st step
+			if all {
+				st = shareAllStep(cur, srvID, eff.Libraries, n.AllowDownloads, n.Filters)
+			} else {
+				var err error
+				if st, err = shareStep(cur, srv, eff.Libraries, n.AllowDownloads, n.Filters, eff.Windows); err != nil {
+					return transition{}, err
+				}
 			}
 			st.InviteeID, st.Invitee, st.Email, st.Login = 0, "", "", ""
 			inviteeOf(&st, next) // a new user's identity is in next

@@ -142,6 +142,15 @@ type FieldDiff struct {
 	After  any `json:"after"`
 }
 
+// EveryLibrary is the Before or After of a "libraries.<server>" FieldDiff when the share covers every
+// library of the server, libraries added later included; a share of listed libraries shows as the list
+// ([]string). Libraries are the ones it covers today.
+type EveryLibrary struct {
+	// All is always true: it tells this value from a list in JSON.
+	All       bool     `json:"all_libraries"`
+	Libraries []string `json:"libraries"`
+}
+
 // BulkReport is a bulk preview or result.
 type BulkReport struct {
 	// Items are per user; Changed and Failed count them.

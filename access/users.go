@@ -68,6 +68,8 @@ func (s *Service) ApplyShare(ctx context.Context, actor string, userID int64, se
 	}
 	sh := next.Shares[serverID]
 	sh.AllowDownloads, sh.Filters = want.AllowDownloads, want.Filters
+	// Every library stays every library, those added later included (a window makes it a list below).
+	sh.AllLibraries = want.AllLibraries && len(libs) > 0
 	if next.Shares == nil {
 		next.Shares = map[string]storage.Share{}
 	}
@@ -78,8 +80,11 @@ func (s *Service) ApplyShare(ctx context.Context, actor string, userID int64, se
 		}
 	}
 	_ = diff
-	if err := s.transitionUser(ctx, actor, u, next, servers, ActionShare, EventUserShared,
-		fmt.Sprintf("Share of %s set to %d libraries", srv.Name, len(libs)), reason, nil); err != nil {
+	msg := fmt.Sprintf("Share of %s set to %s", cmpOr(srv.Name, serverID), plural(len(libs), "library", "libraries"))
+	if next.Shares[serverID].AllLibraries {
+		msg = fmt.Sprintf("Share of %s set to every library", cmpOr(srv.Name, serverID))
+	}
+	if err := s.transitionUser(ctx, actor, u, next, servers, ActionShare, EventUserShared, msg, reason, nil); err != nil {
 		return storage.Share{}, err
 	}
 	out, err := s.getUser(userID)

@@ -306,27 +306,19 @@ func isStatus(err error, status int) bool {
 // POST /api/v2/shared_servers/{id} with the full settings object; on 410 or
 // 404 code 1002, the legacy PUT /api/servers/{machineId}/shared_servers/{id}.
 // An empty sectionIDs list is refused (plex.tv would read it as every
-// library); to take all access away, use RemoveShare. An unknown share is
-// ErrNotFound. The update is idempotent and is retried like a PUT.
+// library); to take all access away, use RemoveShare, and to give every
+// library, UpdateShareAll. An unknown share is ErrNotFound. The update is
+// idempotent and is retried like a PUT.
 func (c *Client) UpdateShare(ctx context.Context, token, machineID string, shareID int64, sectionIDs []int64, settings ShareSettings) error {
-	const route = "/api/v2/shared_servers/{id}"
-	r := c.tvCall(http.MethodPost, route, "/api/v2/shared_servers/"+idSegment(shareID))
-	r.idempotent = true
-	if err := checkArgs(r, token, machineID); err != nil {
+	r, err := c.updateCall(token, machineID, shareID, settings)
+	if err != nil {
 		return err
-	}
-	if shareID <= 0 {
-		return invalidArg(r.endpoint(), "no share id given")
 	}
 	if err := checkSectionIDs(r.endpoint(), sectionIDs); err != nil {
 		return err
 	}
-	if err := settings.Filters.Validate(); err != nil {
-		return invalidArg(r.endpoint(), "%v", err)
-	}
-	r.accept = acceptJSON
 	jsonBody(r, v2UpdateBody{Settings: toV2Settings(settings), LibrarySectionIDs: sectionIDs})
-	_, err := c.do(ctx, r)
+	_, err = c.do(ctx, r)
 	if err == nil || !fallsBack(err) {
 		return err
 	}
@@ -338,6 +330,42 @@ func (c *Client) UpdateShare(ctx context.Context, token, machineID string, share
 	jsonBody(v1, v1ShareBody{ServerID: machineID, SharedServer: v1SharedServer{LibrarySectionIDs: sectionIDs}, SharingSettings: toV1Settings(settings)})
 	_, err = c.do(ctx, v1)
 	return err
+}
+
+// UpdateShareAll gives a share every library of its server, libraries added
+// later included, and sets its settings: POST /api/v2/shared_servers/{id}
+// with an empty librarySectionIds list, which plex.tv reads as every library.
+// Writing today's libraries as a list instead would drop the ones added
+// later. The legacy route has no documented form of "every library", so when
+// plex.tv refuses the v2 route (410, 404 code 1002) that error is returned
+// rather than a guess made. An unknown share is ErrNotFound. The update is
+// idempotent and is retried like a PUT.
+func (c *Client) UpdateShareAll(ctx context.Context, token, machineID string, shareID int64, settings ShareSettings) error {
+	r, err := c.updateCall(token, machineID, shareID, settings)
+	if err != nil {
+		return err
+	}
+	jsonBody(r, v2UpdateBody{Settings: toV2Settings(settings), LibrarySectionIDs: []int64{}})
+	_, err = c.do(ctx, r)
+	return err
+}
+
+// updateCall checks the arguments of a share update and returns its v2 call
+// (without a body).
+func (c *Client) updateCall(token, machineID string, shareID int64, settings ShareSettings) (*call, error) {
+	r := c.tvCall(http.MethodPost, "/api/v2/shared_servers/{id}", "/api/v2/shared_servers/"+idSegment(shareID))
+	r.idempotent = true
+	if err := checkArgs(r, token, machineID); err != nil {
+		return nil, err
+	}
+	if shareID <= 0 {
+		return nil, invalidArg(r.endpoint(), "no share id given")
+	}
+	if err := settings.Filters.Validate(); err != nil {
+		return nil, invalidArg(r.endpoint(), "%v", err)
+	}
+	r.accept = acceptJSON
+	return r, nil
 }
 
 // RemoveShare deletes a share (DELETE /api/v2/shared_servers/{id}; on 410

@@ -129,6 +129,8 @@ func describeValue(ix serverIndex, field string, v any) string {
 			return "—"
 		}
 		return x
+	case access.EveryLibrary:
+		return "all libraries (incl. future)"
 	case []string:
 		if len(x) == 0 {
 			return "none"
