@@ -69,7 +69,11 @@ func (s *Service) grantLocked(ctx context.Context, actor string, req GrantReques
 		kind = ActionStart
 	}
 	name := cmpOr(displayName(next), fmt.Sprint(id))
-	msg := fmt.Sprintf("%s was given access to %s", name, plural(len(req.Libraries), "server", "servers"))
+	names := make([]string, 0, len(req.Libraries))
+	for _, srv := range slices.Sorted(maps.Keys(req.Libraries)) {
+		names = append(names, serverName(servers, srv))
+	}
+	msg := fmt.Sprintf("%s was given access to %s", name, strings.Join(names, ", "))
 	if next.StartsAt != nil && next.StartsAt.After(now) {
 		msg = fmt.Sprintf("%s will get access on %s", name, next.StartsAt.Format(time.RFC3339))
 	}

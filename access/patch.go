@@ -1,7 +1,6 @@
 package access
 
 import (
-	"fmt"
 	"maps"
 	"slices"
 	"time"
@@ -238,12 +237,4 @@ func windowsEqual(a, b map[string]storage.Window) bool {
 		}
 	}
 	return true
-}
-
-// describeDiff is a short sentence naming the changed fields.
-func describeDiff(diff map[string]FieldDiff) string {
-	if len(diff) == 0 {
-		return "nothing changed"
-	}
-	return fmt.Sprintf("changed %v", slices.Sorted(maps.Keys(diff)))
 }

@@ -109,8 +109,13 @@ func (s *Service) RevokeShare(ctx context.Context, actor string, userID int64, s
 	if err := s.checkIdle(userID); err != nil {
 		return err
 	}
+	servers, err := s.serverMap()
+	if err != nil {
+		return err
+	}
 	o := op{Kind: ActionRevoke, UserID: userID, Username: displayName(u), Actor: actor, Reason: reason,
-		Final: final{Event: EventUserUnshared, Message: fmt.Sprintf("Share of server %s removed", serverID)}}
+		Final: final{Event: EventUserUnshared, Message: fmt.Sprintf("%s's share of %s removed",
+			cmpOr(displayName(u), fmt.Sprint(userID)), serverName(servers, serverID))}}
 	if u.Shares[serverID].ShareID > 0 {
 		o.Steps = []step{removeStep(u, serverID, false)}
 		return s.runOp(ctx, o, nil)
@@ -223,7 +228,7 @@ func (s *Service) UpdateUser(ctx context.Context, actor string, userID int64, p 
 	}
 	data := map[string]any{"diff": diff}
 	if err := s.transitionUser(ctx, actor, u, next, servers, ActionShare, EventUserUpdated,
-		fmt.Sprintf("%s edited: %s", cmpOr(displayName(u), fmt.Sprint(u.ID)), describeDiff(diff)), p.Reason, data); err != nil {
+		fmt.Sprintf("%s edited: %s", cmpOr(displayName(u), fmt.Sprint(u.ID)), describeDiff(diff, servers)), p.Reason, data); err != nil {
 		return storage.User{}, err
 	}
 	return s.getUser(userID)
