@@ -30,8 +30,10 @@ type shareView struct {
 	AllLibraries   bool
 	AllowDownloads bool
 	Pending        bool
-	Filters        string
-	Windows        []windowView
+	// Live is false for a share the record only remembers: nothing is shared on Plex now.
+	Live    bool
+	Filters string
+	Windows []windowView
 }
 
 // windowView is one library window.
@@ -181,7 +183,7 @@ func (f *Feature) renderDetail(w http.ResponseWriter, r *http.Request, status in
 	for _, srv := range sortedShareServers(u, ix) {
 		sh := u.Shares[srv]
 		sv := shareView{ServerID: srv, Server: ix.name(srv), Libraries: ix.libraryTitles(srv, sh.Libraries), AllLibraries: sh.AllLibraries,
-			AllowDownloads: sh.AllowDownloads, Pending: sh.Pending, Filters: describeFilters(sh.Filters)}
+			AllowDownloads: sh.AllowDownloads, Pending: sh.Pending, Live: sh.ShareID > 0, Filters: describeFilters(sh.Filters)}
 		for _, k := range sortedKeys(sh.LibraryWindows) {
 			w := sh.LibraryWindows[k]
 			sv.Windows = append(sv.Windows, windowView{Library: ix.libraryTitle(srv, k), StartsAt: w.StartsAt, ExpiresAt: w.ExpiresAt})

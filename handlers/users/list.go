@@ -39,16 +39,25 @@ func (f *Feature) userPageRoutes(r web.Router) {
 type userRow struct {
 	ID int64
 	// Name is what the user is called; Sub the email (or username) shown under it.
-	Name           string
-	Sub            string
-	Kind           string
-	Status         string
-	Servers        []string
+	Name   string
+	Sub    string
+	Kind   string
+	Status string
+	// Servers are the servers the user has a share of, in the servers' order.
+	Servers        []serverCell
 	Pending        bool
 	ExpiresAt      *time.Time
 	LastActivityAt *time.Time
 	Whitelisted    bool
 	SharesBack     bool
+}
+
+// serverCell is one server of a user's row. Live is false for a share the record only remembers
+// (access ended or not started yet, or a share still waiting for Plex): the user has nothing there on
+// Plex now.
+type serverCell struct {
+	Name string
+	Live bool
 }
 
 // filterOption is one option of a filter select.
@@ -141,7 +150,7 @@ func (f *Feature) fillRows(v *listView, page storage.UserPage, ix serverIndex) {
 		}
 		for _, srv := range ix.list {
 			if sh, ok := u.Shares[srv.ID]; ok {
-				row.Servers = append(row.Servers, ix.name(srv.ID))
+				row.Servers = append(row.Servers, serverCell{Name: ix.name(srv.ID), Live: sh.ShareID > 0})
 				row.Pending = row.Pending || sh.Pending
 			}
 		}
