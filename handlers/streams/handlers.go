@@ -26,7 +26,7 @@ func (f *Feature) liveData(r *http.Request) livePage {
 			"max": streams.DefaultMaxStreamsMessage, "no4k": streams.DefaultNo4KMessage, "remote": streams.DefaultRemoteDirectMessage,
 		}}
 	for _, s := range f.poller.Snapshots() {
-		sv := serverView{Snapshot: s, Bandwidth: kbps(s.Totals.Bandwidth)}
+		sv := serverView{Snapshot: s, Summary: totalsSummary(s.Totals)}
 		for _, st := range s.Streams {
 			sv.Rows = append(sv.Rows, rowOf(st, f.poller.Flagged(st.Server, st.Key()), thumb))
 		}

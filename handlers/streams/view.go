@@ -70,8 +70,26 @@ type streamView struct {
 // serverView is one server section of the streams page.
 type serverView struct {
 	streams.Snapshot
-	Rows      []streamView
-	Bandwidth string
+	Rows []streamView
+	// Summary is the totals line ("1 stream · 1 transcoding · …").
+	Summary string
+}
+
+// totalsSummary is a server's totals line, each count with its noun in the right number.
+func totalsSummary(t streams.Totals) string {
+	count := func(n int, one, many string) string {
+		if n == 1 {
+			return "1 " + one
+		}
+		return strconv.Itoa(n) + " " + many
+	}
+	return strings.Join([]string{
+		count(t.Streams, "stream", "streams"),
+		strconv.Itoa(t.Transcodes) + " transcoding",
+		count(t.DirectPlays, "direct play", "direct plays"),
+		count(t.DirectStreams, "direct stream", "direct streams"),
+		kbps(t.Bandwidth),
+	}, " · ")
 }
 
 // livePage is the data of the streams page and its live fragment.
