@@ -187,7 +187,9 @@ func isLocalPath(target string) bool {
 	if !strings.HasPrefix(target, "/") || strings.HasPrefix(target, "//") || strings.HasPrefix(target, "/\\") {
 		return false
 	}
-	return !strings.ContainsAny(target, "\r\n\x00")
+	// Browsers drop tabs and newlines before parsing a URL, so any ASCII control character is refused
+	// ("/\t/host" would become "//host"), and so is a backslash anywhere.
+	return strings.IndexFunc(target, func(r rune) bool { return r < 0x20 || r == 0x7f || r == '\\' }) < 0
 }
 
 // IsHTMX reports whether htmx sent the request.

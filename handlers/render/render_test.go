@@ -338,3 +338,16 @@ func TestAssetErrorIsServerError(t *testing.T) {
 		t.Errorf("got %d %q, want a 500 without the page", rec.Code, rec.Body.String())
 	}
 }
+
+func TestIsLocalPathRefusesControlCharacters(t *testing.T) {
+	for _, target := range []string{"/\t/evil.example/", "/\n/evil.example", "/a\x7fb", "/a\\b", "//evil.example", "/\\evil.example", "evil.example"} {
+		if isLocalPath(target) {
+			t.Errorf("isLocalPath(%q) = true", target)
+		}
+	}
+	for _, target := range []string{"/", "/manage/users?q=a%09b", "/x/y"} {
+		if !isLocalPath(target) {
+			t.Errorf("isLocalPath(%q) = false", target)
+		}
+	}
+}

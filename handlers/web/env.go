@@ -130,13 +130,21 @@ func RedirectTo(w http.ResponseWriter, r *http.Request, target string) {
 
 // LocalTarget reports whether target is a path below the base path of r's handler, safe to
 // redirect to after sign-in (no other host, no scheme, no backslashes or control characters).
+//
+// Browsers drop tabs and newlines from URLs (WHATWG URL parsing), so "/\t/evil.example" would reach
+// another host as "//evil.example": every ASCII control character is refused, not only CR and LF.
 func LocalTarget(r *http.Request, target string) bool {
 	base := BasePath(r)
 	if !strings.HasPrefix(target, base+"/") || strings.HasPrefix(target, "//") ||
-		strings.ContainsAny(target, "\\\r\n\x00") {
+		strings.ContainsRune(target, '\\') || hasControl(target) {
 		return false
 	}
 	return !strings.HasPrefix(target[len(base):], "//")
+}
+
+// hasControl reports whether s contains an ASCII control character (0x00–0x1F or 0x7F).
+func hasControl(s string) bool {
+	return strings.IndexFunc(s, func(r rune) bool { return r < 0x20 || r == 0x7f }) >= 0
 }
 
 // FlashNow adds a message to the page this request renders.
