@@ -84,7 +84,7 @@ func (n *Notifier) StatusToken(userID int64, validFor time.Duration) (string, er
 	payload := make([]byte, 16)
 	binary.BigEndian.PutUint64(payload[:8], uint64(userID))
 	binary.BigEndian.PutUint64(payload[8:], uint64(n.opts.Now().Add(validFor).Unix()))
-	enc := base64.RawURLEncoding
+	enc := base64.RawURLEncoding.Strict()
 	return enc.EncodeToString(payload) + "." + enc.EncodeToString(tokenMAC(key, payload)), nil
 }
 
@@ -98,7 +98,9 @@ func (n *Notifier) VerifyStatusToken(token string) (int64, error) {
 	if !ok || len(token) > 100 {
 		return 0, ErrBadToken
 	}
-	enc := base64.RawURLEncoding
+	// Strict: a token whose last character differs only in unused bits is a different token, not a
+	// second spelling of the same one.
+	enc := base64.RawURLEncoding.Strict()
 	payload, err1 := enc.DecodeString(p)
 	sig, err2 := enc.DecodeString(s)
 	if err1 != nil || err2 != nil || len(payload) != 16 || !hmac.Equal(sig, tokenMAC(key, payload)) {
