@@ -502,6 +502,7 @@ func (a *App) handlerDeps(logger *zap.Logger) handlers.Deps {
 		Features:        a.features(),
 		StreamCount:     a.streamCount,
 		SettingsChanged: a.settingsChanged,
+		StoreGeneration: a.store.store.Generation,
 	}
 }
 

@@ -28,6 +28,8 @@ func (a *App) provisionInvites() error {
 		},
 		DiscordEnabled: func() bool { return a.resolved.discordID != "" && a.resolved.discordSecret != "" },
 		DefaultGuildID: a.resolved.discordGuildID,
+		// Public invite pages keep what they read per code until the store changes.
+		Generation: a.store.store.Generation,
 	})
 	if err != nil {
 		return fmt.Errorf("plex_manager: invites: %w", err)

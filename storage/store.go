@@ -30,6 +30,9 @@ type Store struct {
 	touchMu sync.Mutex
 	touched map[string]time.Time
 
+	// gen counts committed read-write transactions (Generation).
+	gen atomic.Uint64
+
 	// subs are told about committed events (Subscribe).
 	subs subscribers
 
@@ -103,6 +106,11 @@ func describeDir(opts Options) string {
 	}
 	return fmt.Sprintf("database in %q", opts.Dir)
 }
+
+// Generation returns the store's change counter: it moves after every committed write, once the write
+// is visible to new reads, and never otherwise. A reader that read the counter, then data, may keep that
+// data for as long as the counter still has the value it read first (caches of rarely changing pages).
+func (s *Store) Generation() uint64 { return s.gen.Load() }
 
 // Close closes the database. Further calls return the first call's result.
 func (s *Store) Close() error {

@@ -83,6 +83,7 @@ func (s *Store) updateOnce(fn func(*Tx) error) error {
 		if err := txn.Commit(); err != nil {
 			return fmt.Errorf("committing: %w", err)
 		}
+		s.gen.Add(1)
 		s.announce(tx.appended)
 		return nil
 	}
@@ -94,6 +95,7 @@ func (s *Store) updateOnce(fn func(*Tx) error) error {
 		return fmt.Errorf("committing: %w", err)
 	}
 	s.applyUserChanges(tx.userChanges)
+	s.gen.Add(1)
 	s.userMu.Unlock()
 	s.announce(tx.appended)
 	return nil
