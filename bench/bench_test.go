@@ -49,7 +49,8 @@ func TestShortRun(t *testing.T) {
 		t.Errorf("short mode wrote %s (stat: %v)", c.out, err)
 	}
 	for _, want := range []string{"requests / listing", "store's share at rest", "allocs / call",
-		"invite / respond req/s", "first response (median)", "short mode: results not written"} {
+		"invite / respond req/s", "first response (median)", "in flight ÷ latency", "share changes", "server p95",
+		"short mode: results not written"} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("output lacks %q", want)
 		}
@@ -117,6 +118,23 @@ func TestParseConfig(t *testing.T) {
 				t.Errorf("sizes = %v %v", c.plexUsers, c.startupUsers)
 			}
 		}},
+		{name: "scenario sizes", args: []string{"-users-sizes", "10", "-enforce-users", "100,200", "-enforce-due", "10",
+			"-sync-latency", "0s"}, check: func(t *testing.T, c config) {
+			if fmt.Sprint(c.usersSizes, c.enforceUsers) != "[10] [100 200]" || c.enforceDue != 10 || c.syncLatency != 0 {
+				t.Errorf("config = %+v", c)
+			}
+		}},
+		{name: "short keeps scenario flags", args: []string{"-short", "-users-sizes", "50", "-sync-users", "7"},
+			check: func(t *testing.T, c config) {
+				if fmt.Sprint(c.usersSizes) != "[50]" || c.syncUsers != 7 || c.usersTime != shortConfig().usersTime {
+					t.Errorf("config = %+v", c)
+				}
+			}},
+		{name: "no users", args: []string{"-users-sizes", "0"}, wantErr: "-users-sizes values must be in"},
+		{name: "fewer users than due", args: []string{"-enforce-users", "50", "-enforce-due", "100"}, wantErr: "-enforce-users values must be in"},
+		{name: "negative latency", args: []string{"-sync-latency", "-1s"}, wantErr: "-sync-latency must be in"},
+		{name: "endless users load", args: []string{"-users-time", "0s"}, wantErr: "-users-time must be in"},
+		{name: "no sync users", args: []string{"-sync-users", "0"}, wantErr: "-sync-users must be positive"},
 		{name: "bad size", args: []string{"-plex-users", "10,many"}, wantErr: `"many" is not a number`},
 		{name: "negative size", args: []string{"-startup-users", "-5"}, wantErr: "negative"},
 		{name: "empty sizes", args: []string{"-plex-users", ","}, wantErr: "at least one value"},

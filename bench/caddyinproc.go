@@ -85,6 +85,11 @@ func loadCaddy(s abSites) error {
 	if err != nil {
 		return fmt.Errorf("encoding the Caddy config: %w", err)
 	}
+	return loadCaddyJSON(cfg)
+}
+
+// loadCaddyJSON replaces the running in-process config with cfg.
+func loadCaddyJSON(cfg []byte) error {
 	if err := caddy.Load(cfg, true); err != nil {
 		return fmt.Errorf("loading the Caddy config: %w", err)
 	}

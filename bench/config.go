@@ -43,6 +43,15 @@ type config struct {
 	startupRuns  int
 	startupIdle  time.Duration
 	caddyBin     string
+
+	usersSizes []int
+	usersTime  time.Duration
+
+	syncUsers   int
+	syncLatency time.Duration
+
+	enforceUsers []int
+	enforceDue   int
 }
 
 // defaultConfig is a full run.
@@ -64,6 +73,12 @@ func defaultConfig() config {
 		startupUsers: []int{0, 10_000},
 		startupRuns:  3,
 		startupIdle:  2 * time.Second,
+		usersSizes:   []int{1_000, 10_000},
+		usersTime:    10 * time.Second,
+		syncUsers:    1_000,
+		syncLatency:  20 * time.Millisecond,
+		enforceUsers: []int{1_000, 10_000},
+		enforceDue:   100,
 	}
 }
 
@@ -86,6 +101,12 @@ func shortConfig() config {
 	c.startupRuns = 1
 	c.startupIdle = 100 * time.Millisecond
 	c.caddyBin = selfBinary
+	c.usersSizes = []int{300}
+	c.usersTime = 300 * time.Millisecond
+	c.syncUsers = 50
+	c.syncLatency = 2 * time.Millisecond
+	c.enforceUsers = []int{200, 400}
+	c.enforceDue = 20
 	return c
 }
 
@@ -100,6 +121,7 @@ func parseConfig(args []string, stderr io.Writer) (config, error) {
 	def := defaultConfig()
 	var (
 		only, plexUsers, startupUsers string
+		usersSizes, enforceUsers      string
 		c                             config
 	)
 	fs.StringVar(&c.out, "out", def.out, "results file to rewrite (sections of the benchmarks that ran)")
@@ -124,6 +146,12 @@ func parseConfig(args []string, stderr io.Writer) (config, error) {
 	fs.IntVar(&c.startupRuns, "startup-runs", def.startupRuns, "startup: starts per seed size (the median is reported)")
 	fs.DurationVar(&c.startupIdle, "startup-idle", def.startupIdle, "startup: idle time before the second memory reading")
 	fs.StringVar(&c.caddyBin, "caddy-bin", "", `startup: Caddy binary to run ("" builds ./cmd/caddy; "self" runs this program as Caddy)`)
+	fs.StringVar(&usersSizes, "users-sizes", joinInts(def.usersSizes), "users-page: users in the store, one Caddy per value")
+	fs.DurationVar(&c.usersTime, "users-time", def.usersTime, "users-page: measured load per size")
+	fs.IntVar(&c.syncUsers, "sync-users", def.syncUsers, "sync: plex.tv accounts sharing the 3 servers")
+	fs.DurationVar(&c.syncLatency, "sync-latency", def.syncLatency, "sync: latency the fake adds to every request")
+	fs.StringVar(&enforceUsers, "enforce-users", joinInts(def.enforceUsers), "enforce: users in the store, one pass per value")
+	fs.IntVar(&c.enforceDue, "enforce-due", def.enforceDue, "enforce: users with a change due (half starts, half expiries)")
 	if err := fs.Parse(args); err != nil {
 		return config{}, err
 	}
@@ -138,6 +166,12 @@ func parseConfig(args []string, stderr io.Writer) (config, error) {
 	}
 	if c.startupUsers, err = parseInts(startupUsers); err != nil {
 		return config{}, fmt.Errorf("-startup-users: %w", err)
+	}
+	if c.usersSizes, err = parseInts(usersSizes); err != nil {
+		return config{}, fmt.Errorf("-users-sizes: %w", err)
+	}
+	if c.enforceUsers, err = parseInts(enforceUsers); err != nil {
+		return config{}, fmt.Errorf("-enforce-users: %w", err)
 	}
 	if only != "" {
 		for _, name := range strings.Split(only, ",") {
@@ -173,6 +207,12 @@ func applyShort(c config, set map[string]bool) config {
 		"startup-runs":  func() { s.startupRuns = c.startupRuns },
 		"startup-idle":  func() { s.startupIdle = c.startupIdle },
 		"caddy-bin":     func() { s.caddyBin = c.caddyBin },
+		"users-sizes":   func() { s.usersSizes = c.usersSizes },
+		"users-time":    func() { s.usersTime = c.usersTime },
+		"sync-users":    func() { s.syncUsers = c.syncUsers },
+		"sync-latency":  func() { s.syncLatency = c.syncLatency },
+		"enforce-users": func() { s.enforceUsers = c.enforceUsers },
+		"enforce-due":   func() { s.enforceDue = c.enforceDue },
 	}
 	for name, apply := range keep {
 		if set[name] {
@@ -186,7 +226,7 @@ func applyShort(c config, set map[string]bool) config {
 func (c config) validate() error {
 	var errs []error
 	positive := map[string]int{"-workers": c.workers, "-rounds": c.rounds, "-startup-runs": c.startupRuns,
-		"-heap-users": c.heapUsers, "-list-users": c.listUsers}
+		"-heap-users": c.heapUsers, "-list-users": c.listUsers, "-sync-users": c.syncUsers, "-enforce-due": c.enforceDue}
 	for name, v := range positive {
 		if v <= 0 {
 			errs = append(errs, fmt.Errorf("%s must be positive, got %d", name, v))
@@ -195,7 +235,8 @@ func (c config) validate() error {
 	if c.heapEvents < 0 {
 		errs = append(errs, fmt.Errorf("-heap-events must not be negative, got %d", c.heapEvents))
 	}
-	durs := map[string]time.Duration{"-plex-time": c.plexTime, "-list-time": c.listTime, "-round-time": c.roundTime}
+	durs := map[string]time.Duration{"-plex-time": c.plexTime, "-list-time": c.listTime, "-round-time": c.roundTime,
+		"-users-time": c.usersTime}
 	for name, d := range durs {
 		if d <= 0 || d > 10*time.Minute {
 			errs = append(errs, fmt.Errorf("%s must be in (0, 10m], got %s", name, d))
@@ -216,8 +257,24 @@ func (c config) validate() error {
 	if c.seedInvite != "" && strings.ContainsAny(c.seedInvite, "/?# ") {
 		errs = append(errs, fmt.Errorf("-seed-invite must be a single path segment, got %q", c.seedInvite))
 	}
-	if len(c.plexUsers) == 0 || len(c.startupUsers) == 0 {
-		errs = append(errs, errors.New("-plex-users and -startup-users need at least one value"))
+	if len(c.plexUsers) == 0 || len(c.startupUsers) == 0 || len(c.usersSizes) == 0 || len(c.enforceUsers) == 0 {
+		errs = append(errs, errors.New("-plex-users, -startup-users, -users-sizes and -enforce-users need at least one value"))
+	}
+	for _, n := range c.usersSizes {
+		if n <= 0 || n > 1_000_000 {
+			errs = append(errs, fmt.Errorf("-users-sizes values must be in [1, 1000000], got %d", n))
+		}
+	}
+	for _, n := range c.enforceUsers {
+		if n < c.enforceDue || n > 1_000_000 {
+			errs = append(errs, fmt.Errorf("-enforce-users values must be in [-enforce-due (%d), 1000000], got %d", c.enforceDue, n))
+		}
+	}
+	if c.syncLatency < 0 || c.syncLatency > 10*time.Second {
+		errs = append(errs, fmt.Errorf("-sync-latency must be in [0, 10s], got %s", c.syncLatency))
+	}
+	if c.syncUsers > 100_000 || c.enforceDue > 10_000 {
+		errs = append(errs, errors.New("-sync-users is at most 100000 and -enforce-due 10000 (every run must stay bounded)"))
 	}
 	if c.out == "" && !c.short {
 		errs = append(errs, errors.New("-out must name a file"))

@@ -38,6 +38,16 @@ func benchmarks() []benchmark {
 			what: "One `plex.Client.Users` listing against the in-process Plex fake (`plex/plextest`) seeded with N " +
 				"accounts, each sharing two libraries of each of 3 servers. The number of HTTP requests per listing " +
 				"must not grow with N; wall time is per listing (client and fake share the process)."},
+		{name: "sync", title: "Sync: 1,000 users on 3 servers with 20 ms per Plex request", run: benchSync,
+			what: "One `access.Service.Sync` against the in-process Plex fake seeded with N accounts sharing 3 servers, " +
+				"through the real `plex.Client`, with a fixed latency injected on every route of the fake. The sync runs " +
+				"twice on the same store: the first adopts everybody, the second must find nothing to change. Requests " +
+				"per route (the fake's call log) and wall time; the request count must not depend on N."},
+		{name: "enforce", title: "Enforcement: one pass over 10,000 users with 100 changes due", run: benchEnforce,
+			what: "One `access.Service.Enforce` pass over a store of N users of whom a fixed number have a change due " +
+				"(half scheduled starts, half expiries), against the Plex fake through the real client: Plex calls made " +
+				"(exactly one share change per due user, plus list calls that must not grow with N), process CPU time " +
+				"and wall time of the pass, at two sizes with the same due changes."},
 		{name: "store-heap", title: "Store: Go heap with 20,000 small records (issue #2)", run: benchStoreHeap,
 			what: "A fresh child process opens a store on disk (`storage.DefaultOptions`), writes users and events " +
 				"in transactions of 500, and reads `runtime.MemStats.HeapInuse` after two GCs: before opening, right " +
@@ -47,6 +57,11 @@ func benchmarks() []benchmark {
 			what: "`storage.Store.ListUsers` over the in-memory read model of a store holding N varied users " +
 				"(statuses, notes, a second server for a third of them, activity for a fifth), one query shape per " +
 				"row, called back to back for a fixed time. Latency per call, allocations per call."},
+		{name: "users-page", title: "Users page and `GET /api/v1/users` at 1,000 and 10,000 users", run: benchUsersPage,
+			what: "The admin users page, its htmx results fragment and the REST list through a real in-process Caddy " +
+				"with the `plex_manager` admin handler, signed in with a session (page) or an API key (API), over a mix " +
+				"of pages, filters, sorts and searches. Server time per request from Caddy's access log, p50/p95/p99 " +
+				"per surface and per query class (target: p95 under 25 ms per page at 10,000 users)."},
 		{name: "invite-page", title: "Public invite page vs Caddy's `respond` (issue #5)", run: benchInvitePage,
 			what: "A real Caddy started in-process from JSON (`caddy.Load`) with the `plex_manager` app (data_dir in a " +
 				"temp dir) and two servers on loopback ports: one `plex_manager invite` handler, one `static_response` " +
