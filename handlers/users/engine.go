@@ -40,6 +40,11 @@ type Engine interface {
 	// Servers.
 	Servers(ctx context.Context) ([]storage.Server, error)
 	ListServers() ([]storage.Server, error)
+
+	// Settings: the purge rules and safety limits. PutSettings validates, stores and records a
+	// settings.engine_changed event.
+	Settings() (access.Settings, error)
+	PutSettings(actor string, st access.Settings) (access.Settings, error)
 }
 
 // The domain engine is the Engine.

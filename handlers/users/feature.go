@@ -21,12 +21,14 @@
 //	GET  /sync, POST /sync, POST /sync/confirm     sync now; confirm a held shrink
 //	GET  /enforce, POST /enforce          run one enforcement pass now
 //	GET  /purge, POST /purge              preview, then purge exactly the previewed users
+//	GET  /schedule/settings, POST         the engine's purge rules and safety limits (and the loop
+//	                                      intervals from the Caddyfile, read-only)
 //
 // # Roles
 //
 // Auditors read everything and change nothing. Moderators edit, remove and invite users, run
-// sync and enforcement and refresh servers. Purging, confirming a held sync shrink and
-// enforcing above the removal cap need an admin.
+// sync and enforcement and refresh servers. Purging, confirming a held sync shrink, enforcing
+// above the removal cap and changing the engine settings need an admin.
 //
 // # REST API (below {base}/api/v1; see openapi.json)
 //
@@ -35,7 +37,8 @@
 // /users/bulk/preview and /users/bulk; GET /pending-invites, POST
 // /pending-invites/{user}/{server}/resend, DELETE /pending-invites/{user}/{server}; POST
 // /users/invite; GET /home/members, POST /home/managed, DELETE /home/managed/{id}; POST /sync,
-// POST /sync/confirm, POST /enforce, POST /purge/preview, POST /purge; GET /schedule.
+// POST /sync/confirm, POST /enforce, POST /purge/preview, POST /purge; GET /schedule; GET and PUT
+// /settings/access (the engine settings).
 package users
 
 import (
@@ -44,6 +47,7 @@ import (
 
 	"go.uber.org/zap"
 
+	"github.com/plex-manager/caddy-plex-manager/access"
 	"github.com/plex-manager/caddy-plex-manager/handlers/web"
 	"github.com/plex-manager/caddy-plex-manager/storage"
 )
@@ -61,6 +65,10 @@ type Options struct {
 	Logger *zap.Logger
 	// Now is the clock (default time.Now).
 	Now func() time.Time
+	// Intervals are the periods the root gave the engine's background loops (the same value passed
+	// to access.Service.Loops; zero fields are the engine's defaults). The engine settings page
+	// shows them read-only. Nil: the page does not show them.
+	Intervals *access.Intervals
 }
 
 // Feature is the users feature: pass it in handlers.Deps.Features.
@@ -70,6 +78,8 @@ type Feature struct {
 	streams func() map[string]int
 	log     *zap.Logger
 	now     func() time.Time
+	// intervals are Options.Intervals (a copy), nil when not given.
+	intervals *access.Intervals
 }
 
 // New checks opts and returns the feature.
@@ -81,6 +91,10 @@ func New(opts Options) (*Feature, error) {
 		return nil, errors.New("users: Options.Store is required")
 	}
 	f := &Feature{engine: opts.Engine, store: opts.Store, streams: opts.StreamCounts, log: opts.Logger, now: opts.Now}
+	if opts.Intervals != nil {
+		iv := *opts.Intervals
+		f.intervals = &iv
+	}
 	if f.log == nil {
 		f.log = zap.NewNop()
 	}
@@ -103,5 +117,6 @@ func (f *Feature) Routes(r web.Router) {
 	f.homeRoutes(r)
 	f.serverRoutes(r)
 	f.passRoutes(r)
+	f.engineSettingsRoutes(r)
 	f.apiRoutes(r)
 }
