@@ -36,7 +36,8 @@ func (r *recorder) Public(method, pattern string, _ http.HandlerFunc, _ ...web.R
 func (r *recorder) Mode() string { return web.ModeAdmin }
 
 // wantRoles is every route of the feature with the least role it admits: auditors read, moderators
-// change users, invites and run passes, admins purge and confirm held sync shrinks.
+// change users, invites and run passes, admins purge, confirm held sync shrinks and change the
+// engine settings.
 var wantRoles = map[string]web.Role{
 	"page GET /{$}":                                    web.RoleAuditor,
 	"page GET /users":                                  web.RoleAuditor,
@@ -69,6 +70,8 @@ var wantRoles = map[string]web.Role{
 	"page POST /enforce":                               web.RoleModerator,
 	"page GET /purge":                                  web.RoleAuditor,
 	"page POST /purge":                                 web.RoleAdmin,
+	"page GET /schedule/settings":                      web.RoleAuditor,
+	"page POST /schedule/settings":                     web.RoleAdmin,
 	"api GET /servers":                                 web.RoleAuditor,
 	"api GET /servers/{id}/libraries":                  web.RoleAuditor,
 	"api POST /servers/refresh":                        web.RoleModerator,
@@ -91,6 +94,8 @@ var wantRoles = map[string]web.Role{
 	"api POST /purge/preview":                          web.RoleAuditor,
 	"api POST /purge":                                  web.RoleAdmin,
 	"api GET /schedule":                                web.RoleAuditor,
+	"api GET /settings/access":                         web.RoleAuditor,
+	"api PUT /settings/access":                         web.RoleAdmin,
 }
 
 // featureRoutes returns the routes the feature registers.
