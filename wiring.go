@@ -53,7 +53,7 @@ func (a *App) accessWorkers() []worker {
 		<-ctx.Done()
 		return nil
 	}})
-	for _, l := range a.access.Loops(access.Intervals{Sync: a.resolved.syncEvery, Enforce: a.resolved.enforceEvery}) {
+	for _, l := range a.access.Loops(a.loopIntervals()) {
 		loop := l
 		ws = append(ws, worker{name: loop.Name, run: func(ctx context.Context) error {
 			// Nothing to do until Plex is connected (the setup wizard may still be open).
@@ -100,11 +100,13 @@ func (a *App) features() []web.Feature {
 
 // provisionUsers builds the users, dashboard, servers and passes pages and API.
 func (a *App) provisionUsers() error {
+	iv := a.loopIntervals()
 	uf, err := users.New(users.Options{
 		Engine:       a.access,
 		Store:        a.store.store,
 		StreamCounts: a.poller.StreamCounts,
 		Logger:       a.logger.Named("users"),
+		Intervals:    &iv,
 	})
 	if err != nil {
 		return fmt.Errorf("plex_manager: users pages: %w", err)
@@ -163,4 +165,10 @@ func (a *App) refreshWorker() worker {
 			cancel()
 		}
 	}}
+}
+
+// loopIntervals are the engine loops' periods from the config; the engine settings page shows the
+// same values the loops use.
+func (a *App) loopIntervals() access.Intervals {
+	return access.Intervals{Sync: a.resolved.syncEvery, Enforce: a.resolved.enforceEvery}
 }
