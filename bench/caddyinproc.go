@@ -33,23 +33,46 @@ func isolateCaddy(dir string) error {
 }
 
 // abSites is the in-process config of the invite-page benchmark: the plex_manager app, an invite
-// site and a respond site, each its own server on a loopback port.
+// site and one respond site per page under test, each its own server on a loopback port.
 type abSites struct {
-	dataDir     string // plex_manager data_dir
-	storageDir  string // Caddy's storage (certificates, locks); unused without TLS but never the default
-	invitePort  int
-	respondPort int
-	respondBody string
+	dataDir    string // plex_manager data_dir
+	storageDir string // Caddy's storage (certificates, locks); unused without TLS but never the default
+	invitePort int
+	// respondPorts and respondBodies are the respond sites, one per page under test, in order.
+	respondPorts  []int
+	respondBodies []string
 }
+
+// trustedLoopback is the proxy set of every server of the invite-page benchmark: like a Caddy
+// behind a reverse proxy on the same host, it takes the client address from X-Forwarded-For when
+// the connection comes from loopback. The load generator sends each request from a simulated
+// client address that way, so the invite handler's per-client rate limit sees many clients.
+const trustedLoopback = "127.0.0.0/8"
+
+// clientIPHeader is the header the benchmark's servers read the client address from.
+const clientIPHeader = "X-Forwarded-For"
 
 // configJSON is the Caddy JSON config of the sites.
 func (s abSites) configJSON() ([]byte, error) {
+	if len(s.respondPorts) != len(s.respondBodies) {
+		return nil, fmt.Errorf("%d respond ports for %d bodies", len(s.respondPorts), len(s.respondBodies))
+	}
 	server := func(port int, handler map[string]any) map[string]any {
 		return map[string]any{
-			"listen":          []string{"127.0.0.1:" + strconv.Itoa(port)},
-			"automatic_https": map[string]any{"disable": true},
-			"routes":          []any{map[string]any{"handle": []any{handler}}},
+			"listen":            []string{"127.0.0.1:" + strconv.Itoa(port)},
+			"automatic_https":   map[string]any{"disable": true},
+			"routes":            []any{map[string]any{"handle": []any{handler}}},
+			"trusted_proxies":   map[string]any{"source": "static", "ranges": []string{trustedLoopback}},
+			"client_ip_headers": []string{clientIPHeader},
 		}
+	}
+	servers := map[string]any{
+		"invite": server(s.invitePort, map[string]any{"handler": "plex_manager", "mode": "invite"}),
+	}
+	for i, port := range s.respondPorts {
+		servers["respond"+strconv.Itoa(i)] = server(port, map[string]any{"handler": "static_response", "status_code": 200,
+			"headers": map[string][]string{"Content-Type": {"text/html; charset=utf-8"}},
+			"body":    s.respondBodies[i]})
 	}
 	cfg := map[string]any{
 		"admin":   map[string]any{"disabled": true, "config": map[string]any{"persist": false}},
@@ -57,12 +80,7 @@ func (s abSites) configJSON() ([]byte, error) {
 		"storage": map[string]any{"module": "file_system", "root": s.storageDir},
 		"apps": map[string]any{
 			"plex_manager": map[string]any{"data_dir": s.dataDir},
-			"http": map[string]any{"servers": map[string]any{
-				"invite": server(s.invitePort, map[string]any{"handler": "plex_manager", "mode": "invite"}),
-				"respond": server(s.respondPort, map[string]any{"handler": "static_response", "status_code": 200,
-					"headers": map[string][]string{"Content-Type": {"text/html; charset=utf-8"}},
-					"body":    s.respondBody}),
-			}},
+			"http":         map[string]any{"servers": servers},
 		},
 	}
 	return json.Marshal(cfg)

@@ -66,6 +66,7 @@ func defaultConfig() config {
 		listUsers:    10_000,
 		listTime:     time.Second,
 		invitePath:   "/",
+		seedInvite:   "benchinvite",
 		workers:      8,
 		rounds:       8,
 		roundTime:    3 * time.Second,
@@ -136,8 +137,8 @@ func parseConfig(args []string, stderr io.Writer) (config, error) {
 	fs.DurationVar(&c.heapSettle, "heap-settle", def.heapSettle, "store-heap: idle time before the at-rest reading")
 	fs.IntVar(&c.listUsers, "list-users", def.listUsers, "store-list: users in the store")
 	fs.DurationVar(&c.listTime, "list-time", def.listTime, "store-list: time per query")
-	fs.StringVar(&c.invitePath, "invite-path", def.invitePath, "invite-page: path of the page under test on the invite site")
-	fs.StringVar(&c.seedInvite, "seed-invite", "", "invite-page: store an enabled invite with this code before Caddy starts (use with -invite-path /CODE)")
+	fs.StringVar(&c.invitePath, "invite-path", def.invitePath, "invite-page: a page of the invite site to measure besides the seeded invite's (default the landing page)")
+	fs.StringVar(&c.seedInvite, "seed-invite", def.seedInvite, `invite-page: store a server and an enabled invite with this code before Caddy starts and measure its page /CODE too ("" measures only -invite-path)`)
 	fs.IntVar(&c.workers, "workers", def.workers, "invite-page: concurrent keep-alive clients")
 	fs.IntVar(&c.rounds, "rounds", def.rounds, "invite-page: measured rounds per page, alternating A B B A …")
 	fs.DurationVar(&c.roundTime, "round-time", def.roundTime, "invite-page: duration of one round")

@@ -18,6 +18,8 @@ type target struct {
 	status int
 	size   int64
 	client *http.Client
+	// clients, when set, gives every request a simulated client address in X-Forwarded-For.
+	clients *clientPool
 }
 
 // newTarget builds a target with its own keep-alive connection pool of workers connections. The
@@ -131,6 +133,9 @@ func (t *target) get(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	if t.clients != nil {
+		req.Header[clientIPHeader] = []string{t.clients.addr()}
+	}
 	resp, err := t.client.Do(req)
 	if err != nil {
 		return err
@@ -154,18 +159,41 @@ type abResult struct {
 	pairRatios []float64 // a/b requests per second, one per adjacent pair of rounds
 }
 
-// alternate warms both targets up, then runs rounds rounds of each in the order A B B A A B B A …
-// and merges them. Any error answer fails the run.
+// abPair is two targets compared in the same rounds.
+type abPair struct{ a, b *target }
+
+// alternate is alternatePairs with one pair.
 func alternate(ctx context.Context, a, b *target, workers, rounds int, roundTime, warmup time.Duration) (abResult, error) {
-	var res abResult
+	res, err := alternatePairs(ctx, []abPair{{a, b}}, workers, rounds, roundTime, warmup)
+	if err != nil {
+		return abResult{}, err
+	}
+	return res[0], nil
+}
+
+// alternatePairs warms every target up, then runs rounds rounds of each: a round loads every
+// target once for roundTime, pairs in order and A before B (A1 B1 A2 B2 …), and every other round
+// runs that sequence backwards (… B2 A2 B1 A1), so each A and its B stay adjacent and drift
+// cancels. It returns one merged result per pair. Any error answer fails the run.
+func alternatePairs(ctx context.Context, pairs []abPair, workers, rounds int, roundTime, warmup time.Duration) ([]abResult, error) {
+	if len(pairs) == 0 {
+		return nil, errors.New("no targets to load")
+	}
+	var seq []*target
+	for _, p := range pairs {
+		seq = append(seq, p.a, p.b)
+	}
 	if warmup > 0 {
-		for _, t := range []*target{a, b} {
+		for _, t := range seq {
 			if w := load(ctx, t, workers, warmup); w.errors > 0 {
-				return res, fmt.Errorf("warm-up of %s: %d bad answers, first: %w", t.name, w.errors, w.firstErr)
+				return nil, fmt.Errorf("warm-up of %s: %d bad answers, first: %w", t.name, w.errors, w.firstErr)
 			}
 		}
 	}
-	res.a.cpuOK, res.b.cpuOK = true, true
+	res := make([]abResult, len(pairs))
+	for i := range res {
+		res[i].a.cpuOK, res[i].b.cpuOK = true, true
+	}
 	merge := func(into *round, r round) {
 		into.requests += r.requests
 		into.errors += r.errors
@@ -175,34 +203,33 @@ func alternate(ctx context.Context, a, b *target, workers, rounds int, roundTime
 		into.latency = append(into.latency, r.latency...)
 	}
 	for i := range rounds {
-		order := []*target{a, b}
-		if i%2 == 1 {
-			order = []*target{b, a}
-		}
-		var ra, rb round
-		for _, t := range order {
+		got := make(map[*target]round, len(seq))
+		for k := range seq {
+			t := seq[k]
+			if i%2 == 1 {
+				t = seq[len(seq)-1-k]
+			}
 			if err := ctx.Err(); err != nil {
-				return res, err
+				return nil, err
 			}
 			r := load(ctx, t, workers, roundTime)
 			if r.errors > 0 {
-				return res, fmt.Errorf("round %d of %s: %d bad answers, first: %w", i+1, t.name, r.errors, r.firstErr)
+				return nil, fmt.Errorf("round %d of %s: %d bad answers, first: %w", i+1, t.name, r.errors, r.firstErr)
 			}
 			if r.requests == 0 {
-				return res, fmt.Errorf("round %d of %s: no answer at all", i+1, t.name)
+				return nil, fmt.Errorf("round %d of %s: no answer at all", i+1, t.name)
 			}
-			if t == a {
-				ra = r
-			} else {
-				rb = r
-			}
+			got[t] = r
 		}
-		merge(&res.a, ra)
-		merge(&res.b, rb)
-		res.pairRatios = append(res.pairRatios, ra.rps()/rb.rps())
+		for j, p := range pairs {
+			ra, rb := got[p.a], got[p.b]
+			merge(&res[j].a, ra)
+			merge(&res[j].b, rb)
+			res[j].pairRatios = append(res[j].pairRatios, ra.rps()/rb.rps())
+		}
 	}
-	if len(res.pairRatios) == 0 {
-		return res, errors.New("no rounds ran")
+	if rounds == 0 {
+		return nil, errors.New("no rounds ran")
 	}
 	return res, nil
 }

@@ -64,10 +64,13 @@ func benchmarks() []benchmark {
 				"per surface and per query class (target: p95 under 25 ms per page at 10,000 users)."},
 		{name: "invite-page", title: "Public invite page vs Caddy's `respond` (issue #5)", run: benchInvitePage,
 			what: "A real Caddy started in-process from JSON (`caddy.Load`) with the `plex_manager` app (data_dir in a " +
-				"temp dir) and two servers on loopback ports: one `plex_manager invite` handler, one `static_response` " +
-				"whose body has exactly the invite page's byte size. A Go load generator (keep-alive clients, fixed " +
-				"worker count, fixed round duration) alternates the two in A B B A rounds so drift cancels; the ratio " +
-				"of requests/s is the figure (target ≥ 70 %)."},
+				"temp dir, a Plex server with libraries and an invite seeded in its store) and servers on loopback ports: " +
+				"one `plex_manager invite` handler, and per page under test (the landing page and the seeded invite's " +
+				"page) one `static_response` whose body has exactly that page's byte size. Every server trusts loopback " +
+				"as a proxy and the load generator (keep-alive clients, fixed worker count, fixed round duration) sends " +
+				"each request as one of many client addresses in X-Forwarded-For, as visitors behind a reverse proxy " +
+				"would arrive, so the invite page's per-client rate limit stays on. Each page and its respond run in " +
+				"adjacent rounds, alternately first, so drift cancels; the ratio of requests/s is the figure (target ≥ 70 %)."},
 		{name: "startup", title: "Start-up time and resident memory of a whole Caddy", run: benchStartup,
 			what: "The Caddy binary runs as a child process with a Caddyfile (admin endpoint, `plex_manager` app with " +
 				"its data_dir, an admin site and an invite site on loopback ports); the store is seeded directly " +
