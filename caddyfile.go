@@ -1,6 +1,8 @@
 package plexmanager
 
 import (
+	"slices"
+
 	"github.com/caddyserver/caddy/v2"
 	"github.com/caddyserver/caddy/v2/caddyconfig"
 	"github.com/caddyserver/caddy/v2/caddyconfig/caddyfile"
@@ -55,107 +57,75 @@ func parseGlobalOption(d *caddyfile.Dispenser, existing any) (any, error) {
 // resolved when the app is provisioned.
 func (a *App) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 	d.Next() // consume the option name
-	if d.NextArg() {
-		return d.ArgErr()
+	one := func(dst *string) func(*caddyfile.Dispenser) error {
+		return func(d *caddyfile.Dispenser) error { return oneArg(d, dst) }
 	}
-	seen := map[string]bool{}
-	for nesting := d.Nesting(); d.NextBlock(nesting); {
-		name := d.Val()
-		if seen[name] {
-			return d.Errf("plex_manager: duplicate subdirective %q", name)
-		}
-		seen[name] = true
-		var err error
-		switch name {
-		case "public_url":
-			err = oneArg(d, &a.PublicURL)
-		case "data_dir":
-			err = oneArg(d, &a.DataDir)
-		case "api_key":
-			err = oneArg(d, &a.APIKey)
-		case "sync_every":
-			err = durationArg(d, &a.SyncEvery)
-		case "enforce_every":
-			err = durationArg(d, &a.EnforceEvery)
-		case "session_poll":
-			err = durationArg(d, &a.SessionPoll)
-		case "demo":
+	dur := func(dst *caddy.Duration) func(*caddyfile.Dispenser) error {
+		return func(d *caddyfile.Dispenser) error { return durationArg(d, dst) }
+	}
+	return parseBlock(d, "plex_manager", subdirectives{
+		"public_url":    one(&a.PublicURL),
+		"data_dir":      one(&a.DataDir),
+		"api_key":       one(&a.APIKey),
+		"sync_every":    dur(&a.SyncEvery),
+		"enforce_every": dur(&a.EnforceEvery),
+		"session_poll":  dur(&a.SessionPoll),
+		"demo": func(d *caddyfile.Dispenser) error {
 			if d.NextArg() {
 				return d.ArgErr()
 			}
 			a.Demo = true
-		case "plex":
-			a.Plex = new(PlexConfig)
-			err = a.Plex.unmarshalCaddyfile(d)
-		case "discord":
-			a.Discord = new(DiscordConfig)
-			err = a.Discord.unmarshalCaddyfile(d)
-		default:
-			return d.Errf("plex_manager: unknown subdirective %q", name)
-		}
-		if err != nil {
-			return err
-		}
-	}
-	return nil
+			return nil
+		},
+		"plex": func(d *caddyfile.Dispenser) error {
+			p := new(PlexConfig)
+			a.Plex = p
+			return parseBlock(d, "plex_manager: plex", subdirectives{
+				"token": one(&p.Token),
+				"server": func(d *caddyfile.Dispenser) error {
+					var s string
+					err := oneArg(d, &s)
+					p.Servers = append(p.Servers, s)
+					return err
+				},
+				"tv_url":   one(&p.TVURL),
+				"auth_url": one(&p.AuthURL),
+			}, "server")
+		},
+		"discord": func(d *caddyfile.Dispenser) error {
+			c := new(DiscordConfig)
+			a.Discord = c
+			return parseBlock(d, "plex_manager: discord", subdirectives{
+				"client_id":     one(&c.ClientID),
+				"client_secret": one(&c.ClientSecret),
+				"guild_id":      one(&c.GuildID),
+			})
+		},
+	})
 }
 
-func (p *PlexConfig) unmarshalCaddyfile(d *caddyfile.Dispenser) error {
+// subdirectives maps the subdirectives a block accepts to their parsers; a parser starts with the
+// dispenser on the subdirective's name.
+type subdirectives map[string]func(d *caddyfile.Dispenser) error
+
+// parseBlock reads the rest of the current line (which must have no arguments) and its block: every
+// subdirective must be known and, unless listed in repeatable, appear once. Errors name the line.
+func parseBlock(d *caddyfile.Dispenser, what string, subs subdirectives, repeatable ...string) error {
 	if d.NextArg() {
 		return d.ArgErr()
 	}
 	seen := map[string]bool{}
 	for nesting := d.Nesting(); d.NextBlock(nesting); {
 		name := d.Val()
-		if seen[name] && name != "server" {
-			return d.Errf("plex_manager: plex: duplicate subdirective %q", name)
+		parse, ok := subs[name]
+		if !ok {
+			return d.Errf("%s: unknown subdirective %q", what, name)
+		}
+		if seen[name] && !slices.Contains(repeatable, name) {
+			return d.Errf("%s: duplicate subdirective %q", what, name)
 		}
 		seen[name] = true
-		var err error
-		switch name {
-		case "token":
-			err = oneArg(d, &p.Token)
-		case "server":
-			var s string
-			err = oneArg(d, &s)
-			p.Servers = append(p.Servers, s)
-		case "tv_url":
-			err = oneArg(d, &p.TVURL)
-		case "auth_url":
-			err = oneArg(d, &p.AuthURL)
-		default:
-			return d.Errf("plex_manager: plex: unknown subdirective %q", name)
-		}
-		if err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-func (c *DiscordConfig) unmarshalCaddyfile(d *caddyfile.Dispenser) error {
-	if d.NextArg() {
-		return d.ArgErr()
-	}
-	seen := map[string]bool{}
-	for nesting := d.Nesting(); d.NextBlock(nesting); {
-		name := d.Val()
-		if seen[name] {
-			return d.Errf("plex_manager: discord: duplicate subdirective %q", name)
-		}
-		seen[name] = true
-		var err error
-		switch name {
-		case "client_id":
-			err = oneArg(d, &c.ClientID)
-		case "client_secret":
-			err = oneArg(d, &c.ClientSecret)
-		case "guild_id":
-			err = oneArg(d, &c.GuildID)
-		default:
-			return d.Errf("plex_manager: discord: unknown subdirective %q", name)
-		}
-		if err != nil {
+		if err := parse(d); err != nil {
 			return err
 		}
 	}
@@ -212,29 +182,17 @@ func (h *Handler) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 	if h.Mode != "admin" && h.Mode != "invite" {
 		return d.Errf("plex_manager: unknown mode %q (want admin or invite)", h.Mode)
 	}
-	if d.NextArg() {
-		return d.ArgErr()
-	}
-	seen := map[string]bool{}
-	for nesting := d.Nesting(); d.NextBlock(nesting); {
-		name := d.Val()
-		if seen[name] {
-			return d.Errf("plex_manager: duplicate subdirective %q", name)
-		}
-		seen[name] = true
-		switch name {
-		case "base_path":
+	return parseBlock(d, "plex_manager", subdirectives{
+		"base_path": func(d *caddyfile.Dispenser) error {
 			if err := oneArg(d, &h.BasePath); err != nil {
 				return err
 			}
 			if len(h.BasePath) == 0 || h.BasePath[0] != '/' {
 				return d.Errf("plex_manager: base_path must start with /, got %q", h.BasePath)
 			}
-		default:
-			return d.Errf("plex_manager: unknown subdirective %q", name)
-		}
-	}
-	return nil
+			return nil
+		},
+	})
 }
 
 // Interface guards.
