@@ -1,6 +1,7 @@
 package integration
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -15,6 +16,7 @@ import (
 	_ "github.com/caddyserver/caddy/v2/modules/standard"
 
 	_ "github.com/plex-manager/caddy-plex-manager"
+	"github.com/plex-manager/caddy-plex-manager/plex/plextest"
 )
 
 // Ports caddytest uses.
@@ -124,3 +126,57 @@ func getAdminStatus(t *testing.T) adminStatus {
 }
 
 func jsonUnmarshal(s string, v any) error { return json.Unmarshal([]byte(s), v) }
+
+// fakeAppConfig runs the app against a plextest fake (its first server) with a bootstrap API key; extra
+// lines go inside the plex_manager block. The admin handler is mounted at /manage, the invite handler at
+// the site root.
+func fakeAppConfig(t *testing.T, fake *plextest.Fake, apiKey, extra string) string {
+	t.Helper()
+	block := fmt.Sprintf(`plex_manager {
+	data_dir %s
+	public_url http://localhost:9080
+	plex {
+		token %s
+		server %s
+		tv_url %s
+		auth_url %s
+	}
+	api_key %s
+%s}`, testDir(t, "pm"), fake.OwnerToken(), fake.ServerURL(plextest.MinimalMachineID), fake.TVURL(), fake.AuthURL(), apiKey, indent(extra))
+	return globalOptions(t, block) + `
+http://localhost:9080 {
+	handle /manage/* {
+		plex_manager admin {
+			base_path /manage
+		}
+	}
+	handle {
+		plex_manager invite
+	}
+}
+`
+}
+
+// callAPI calls {base}/manage/api/v1 with a bearer key and returns status and body.
+func callAPI(t *testing.T, c *http.Client, key, method, path, body string) (int, string) {
+	t.Helper()
+	var rd io.Reader
+	if body != "" {
+		rd = strings.NewReader(body)
+	}
+	req, err := http.NewRequestWithContext(context.Background(), method, baseURL+"/manage/api/v1"+path, rd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Authorization", "Bearer "+key)
+	if body != "" {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	resp, err := c.Do(req)
+	if err != nil {
+		t.Fatalf("%s %s: %v", method, path, err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
+}

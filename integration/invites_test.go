@@ -3,7 +3,6 @@ package integration
 import (
 	"context"
 	"encoding/json"
-	"fmt"
 	"io"
 	"net/http"
 	"net/http/cookiejar"
@@ -21,52 +20,13 @@ const invitesAPIKey = "invites-it-key-0123456789abcdef"
 // invitesConfig runs the app against a plextest fake: admin UI under /manage, invite pages at the
 // root of the same site.
 func invitesConfig(t *testing.T, fake *plextest.Fake) string {
-	return globalOptions(t, fmt.Sprintf(`plex_manager {
-	data_dir %s
-	public_url http://localhost:9080
-	plex {
-		token %s
-		server %s
-		tv_url %s
-		auth_url %s
-	}
-	api_key %s
-}`, testDir(t, "pm"), fake.OwnerToken(), fake.ServerURL(plextest.MinimalMachineID), fake.TVURL(), fake.AuthURL(), invitesAPIKey)) + `
-http://localhost:9080 {
-	handle /manage/* {
-		plex_manager admin {
-			base_path /manage
-		}
-	}
-	handle {
-		plex_manager invite
-	}
-}
-`
+	return fakeAppConfig(t, fake, invitesAPIKey, "")
 }
 
 // inviteAPI calls the REST API with the invite tests' key.
 func inviteAPI(t *testing.T, c *http.Client, method, path, body string) (int, string) {
 	t.Helper()
-	var rd io.Reader
-	if body != "" {
-		rd = strings.NewReader(body)
-	}
-	req, err := http.NewRequestWithContext(context.Background(), method, baseURL+"/manage/api/v1"+path, rd)
-	if err != nil {
-		t.Fatal(err)
-	}
-	req.Header.Set("Authorization", "Bearer "+invitesAPIKey)
-	if body != "" {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	resp, err := c.Do(req)
-	if err != nil {
-		t.Fatalf("%s %s: %v", method, path, err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	return resp.StatusCode, string(b)
+	return callAPI(t, c, invitesAPIKey, method, path, body)
 }
 
 // browserDo sends a request as a browser on the invite site would (same-origin fetch metadata on

@@ -1,10 +1,8 @@
 package integration
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"slices"
 	"strings"
@@ -20,52 +18,13 @@ const usersAPIKey = "users-it-key-0123456789abcdef012"
 // usersConfig runs the app against a plextest fake with an API key; the admin handler is mounted
 // at /manage.
 func usersConfig(t *testing.T, fake *plextest.Fake) string {
-	return globalOptions(t, fmt.Sprintf(`plex_manager {
-	data_dir %s
-	public_url http://localhost:9080
-	plex {
-		token %s
-		server %s
-		tv_url %s
-		auth_url %s
-	}
-	api_key %s
-}`, testDir(t, "pm"), fake.OwnerToken(), fake.ServerURL(plextest.MinimalMachineID), fake.TVURL(), fake.AuthURL(), usersAPIKey)) + `
-http://localhost:9080 {
-	handle /manage/* {
-		plex_manager admin {
-			base_path /manage
-		}
-	}
-	handle {
-		plex_manager invite
-	}
-}
-`
+	return fakeAppConfig(t, fake, usersAPIKey, "")
 }
 
 // usersAPI calls the REST API with the bootstrap key.
 func usersAPI(t *testing.T, c *http.Client, method, path, body string) (int, string) {
 	t.Helper()
-	var rd io.Reader
-	if body != "" {
-		rd = strings.NewReader(body)
-	}
-	req, err := http.NewRequestWithContext(context.Background(), method, baseURL+"/manage/api/v1"+path, rd)
-	if err != nil {
-		t.Fatal(err)
-	}
-	req.Header.Set("Authorization", "Bearer "+usersAPIKey)
-	if body != "" {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	resp, err := c.Do(req)
-	if err != nil {
-		t.Fatalf("%s %s: %v", method, path, err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	return resp.StatusCode, string(b)
+	return callAPI(t, c, usersAPIKey, method, path, body)
 }
 
 // usersShareOf returns the fake's share of a user on the first server.
