@@ -142,7 +142,7 @@ func fakeAppConfig(t *testing.T, fake *plextest.Fake, apiKey, extra string) stri
 		auth_url %s
 	}
 	api_key %s
-%s}`, testDir(t, "pm"), fake.OwnerToken(), fake.ServerURL(plextest.MinimalMachineID), fake.TVURL(), fake.AuthURL(), apiKey, indent(extra))
+%s}`, testDir(t, "pm"), fake.OwnerToken(), fake.ServerURL(plextest.MinimalMachineID), fake.TVURL(), fake.AuthURL(), apiKey, extraLines(extra))
 	return globalOptions(t, block) + `
 http://localhost:9080 {
 	handle /manage/* {
@@ -179,4 +179,12 @@ func callAPI(t *testing.T, c *http.Client, key, method, path, body string) (int,
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(resp.Body)
 	return resp.StatusCode, string(b)
+}
+
+// extraLines indents extra config lines for the plex_manager block ("" stays "").
+func extraLines(extra string) string {
+	if extra == "" {
+		return ""
+	}
+	return indent(extra) + "\n"
 }
