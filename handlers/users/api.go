@@ -156,7 +156,9 @@ func (f *Feature) apiPatch(w http.ResponseWriter, r *http.Request) {
 		f.apiError(w, r, err)
 		return
 	}
-	u, err := f.engine.UpdateUser(r.Context(), actor(r), id, p)
+	pctx, cancel := plexEditContext(r)
+	defer cancel()
+	u, err := f.engine.UpdateUser(pctx, actor(r), id, p)
 	if err != nil {
 		f.apiError(w, r, err)
 		return
@@ -175,7 +177,9 @@ func (f *Feature) apiDelete(w http.ResponseWriter, r *http.Request) {
 		web.BadInput(w, "reason", "must be at most 500 characters")
 		return
 	}
-	if err := f.engine.RemoveUser(r.Context(), actor(r), id, cmpOr(reason, "removed by an admin")); err != nil {
+	pctx, cancel := plexEditContext(r)
+	defer cancel()
+	if err := f.engine.RemoveUser(pctx, actor(r), id, cmpOr(reason, "removed by an admin")); err != nil {
 		f.apiError(w, r, err)
 		return
 	}
@@ -308,7 +312,9 @@ func (f *Feature) apiInvite(w http.ResponseWriter, r *http.Request) {
 	if in.Filters != nil {
 		settings.Filters = in.Filters.storage()
 	}
-	res, err := f.engine.InviteDirect(r.Context(), actor(r), in.Invitee, in.Libraries, settings)
+	pctx, cancel := plexEditContext(r)
+	defer cancel()
+	res, err := f.engine.InviteDirect(pctx, actor(r), in.Invitee, in.Libraries, settings)
 	if err != nil {
 		f.apiError(w, r, err)
 		return
@@ -344,7 +350,9 @@ func (f *Feature) apiResend(w http.ResponseWriter, r *http.Request) {
 		f.apiError(w, r, err)
 		return
 	}
-	if err := f.engine.ResendInvite(r.Context(), actor(r), id, r.PathValue("server")); err != nil {
+	pctx, cancel := plexEditContext(r)
+	defer cancel()
+	if err := f.engine.ResendInvite(pctx, actor(r), id, r.PathValue("server")); err != nil {
 		f.apiError(w, r, err)
 		return
 	}
@@ -362,7 +370,9 @@ func (f *Feature) apiCancel(w http.ResponseWriter, r *http.Request) {
 		f.apiError(w, r, err)
 		return
 	}
-	if err := f.engine.CancelInvite(r.Context(), actor(r), id, r.PathValue("server")); err != nil {
+	pctx, cancel := plexEditContext(r)
+	defer cancel()
+	if err := f.engine.CancelInvite(pctx, actor(r), id, r.PathValue("server")); err != nil {
 		f.apiError(w, r, err)
 		return
 	}
@@ -407,7 +417,9 @@ func (f *Feature) apiCreateManaged(w http.ResponseWriter, r *http.Request) {
 	if in.Filters != nil {
 		req.Filters = in.Filters.storage()
 	}
-	u, err := f.engine.CreateManagedUser(r.Context(), actor(r), req)
+	pctx, cancel := plexEditContext(r)
+	defer cancel()
+	u, err := f.engine.CreateManagedUser(pctx, actor(r), req)
 	if err != nil {
 		f.apiError(w, r, err)
 		return
@@ -422,7 +434,9 @@ func (f *Feature) apiRemoveManaged(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	if err := f.engine.RemoveManagedUser(r.Context(), actor(r), id); err != nil {
+	pctx, cancel := plexEditContext(r)
+	defer cancel()
+	if err := f.engine.RemoveManagedUser(pctx, actor(r), id); err != nil {
 		f.apiError(w, r, err)
 		return
 	}

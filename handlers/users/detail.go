@@ -269,7 +269,9 @@ func (f *Feature) editForm(w http.ResponseWriter, r *http.Request) (storage.User
 // applyEdit sends a patch to the engine and shows the outcome: back to the user page with a
 // message, or the page again (with the submitted values) when nothing was changed.
 func (f *Feature) applyEdit(w http.ResponseWriter, r *http.Request, u storage.User, p access.UserPatch, done string, values func(*editValues)) {
-	after, err := f.engine.UpdateUser(r.Context(), actor(r), u.ID, p)
+	pctx, cancel := plexEditContext(r)
+	defer cancel()
+	after, err := f.engine.UpdateUser(pctx, actor(r), u.ID, p)
 	if err == nil && sameUser(u, after) {
 		web.Flash(w, r, web.FlashInfo, "Nothing to change.")
 		web.Redirect(w, r, "/users/"+strconv.FormatInt(u.ID, 10))

@@ -125,7 +125,9 @@ func (f *Feature) createManaged(w http.ResponseWriter, r *http.Request) {
 		fail(err)
 		return
 	}
-	u, err := f.engine.CreateManagedUser(r.Context(), actor(r), access.ManagedUserRequest{Name: v.Name, RestrictionProfile: v.Profile,
+	pctx, cancel := plexEditContext(r)
+	defer cancel()
+	u, err := f.engine.CreateManagedUser(pctx, actor(r), access.ManagedUserRequest{Name: v.Name, RestrictionProfile: v.Profile,
 		Libraries: libs, AllowDownloads: v.AllowDownloads,
 		Filters: storage.Filters{Movies: v.FilterMovies, Television: v.FilterTelevision, Music: v.FilterMusic}})
 	kind, msg, _, ok := f.outcome(err, "Managed user "+v.Name+" created.")
@@ -170,7 +172,9 @@ func (f *Feature) homeRemove(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	err := f.engine.RemoveManagedUser(r.Context(), actor(r), u.ID)
+	pctx, cancel := plexEditContext(r)
+	defer cancel()
+	err := f.engine.RemoveManagedUser(pctx, actor(r), u.ID)
 	kind, msg, status, done := f.outcome(err, displayName(u)+" was removed from the Plex Home.")
 	if !done {
 		v, verr := f.removeView(u)

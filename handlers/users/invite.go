@@ -108,7 +108,9 @@ func (f *Feature) invite(w http.ResponseWriter, r *http.Request) {
 		fail(web.NewInputError("notes", "are too long"))
 		return
 	}
-	res, err := f.engine.InviteDirect(r.Context(), actor(r), v.Invitee, libs, settings)
+	pctx, cancel := plexEditContext(r)
+	defer cancel()
+	res, err := f.engine.InviteDirect(pctx, actor(r), v.Invitee, libs, settings)
 	done := "Invitation sent to " + v.Invitee + "."
 	if res.Scheduled {
 		done = v.Invitee + " is invited; access starts on schedule."

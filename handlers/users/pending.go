@@ -135,10 +135,14 @@ func (f *Feature) pendingAction(resend bool) http.HandlerFunc {
 		}
 		done := "Invitation withdrawn."
 		if resend {
-			err = f.engine.ResendInvite(r.Context(), actor(r), id, serverID)
+			pctx, cancel := plexEditContext(r)
+			defer cancel()
+			err = f.engine.ResendInvite(pctx, actor(r), id, serverID)
 			done = "Invitation sent again."
 		} else {
-			err = f.engine.CancelInvite(r.Context(), actor(r), id, serverID)
+			pctx, cancel := plexEditContext(r)
+			defer cancel()
+			err = f.engine.CancelInvite(pctx, actor(r), id, serverID)
 		}
 		kind, msg, _, _ := f.outcome(err, done)
 		if err != nil && errorStatus(err) == http.StatusNotFound {

@@ -80,7 +80,9 @@ func (f *Feature) remove(w http.ResponseWriter, r *http.Request) {
 		web.RenderStatus(w, r, http.StatusBadRequest, pageRemove, v)
 		return
 	}
-	err = f.engine.RemoveUser(r.Context(), actor(r), u.ID, cmpOr(reason, "removed by an admin"))
+	pctx, cancel := plexEditContext(r)
+	defer cancel()
+	err = f.engine.RemoveUser(pctx, actor(r), u.ID, cmpOr(reason, "removed by an admin"))
 	kind, msg, status, done := f.outcome(err, displayName(u)+" was removed from Plex.")
 	if !done {
 		web.FlashNow(r, kind, prefixed("The user was not removed: ", err, msg))
