@@ -1,6 +1,7 @@
 package users
 
 import (
+	"context"
 	"net/http"
 	"strings"
 
@@ -341,38 +342,31 @@ func (f *Feature) apiPending(w http.ResponseWriter, r *http.Request) {
 
 // apiResend answers POST /pending-invites/{user}/{server}/resend.
 func (f *Feature) apiResend(w http.ResponseWriter, r *http.Request) {
-	id, ok := apiUserID(w, r, "user")
-	if !ok {
-		return
-	}
-	id, err := f.resolveInvitee(r.Context(), id, r.PathValue("server"))
-	if err != nil {
-		f.apiError(w, r, err)
-		return
-	}
-	pctx, cancel := plexEditContext(r)
-	defer cancel()
-	if err := f.engine.ResendInvite(pctx, actor(r), id, r.PathValue("server")); err != nil {
-		f.apiError(w, r, err)
-		return
-	}
-	w.WriteHeader(http.StatusNoContent)
+	f.apiPendingAction(w, r, f.engine.ResendInvite)
 }
 
 // apiCancel answers DELETE /pending-invites/{user}/{server}.
 func (f *Feature) apiCancel(w http.ResponseWriter, r *http.Request) {
+	f.apiPendingAction(w, r, f.engine.CancelInvite)
+}
+
+// apiPendingAction resolves the pending invitee of /pending-invites/{user}/{server} and applies act
+// (resend or cancel) with the single-edit Plex deadline; 204 on success.
+func (f *Feature) apiPendingAction(w http.ResponseWriter, r *http.Request,
+	act func(ctx context.Context, actor string, userID int64, serverID string) error) {
 	id, ok := apiUserID(w, r, "user")
 	if !ok {
 		return
 	}
-	id, err := f.resolveInvitee(r.Context(), id, r.PathValue("server"))
+	server := r.PathValue("server")
+	id, err := f.resolveInvitee(r.Context(), id, server)
 	if err != nil {
 		f.apiError(w, r, err)
 		return
 	}
 	pctx, cancel := plexEditContext(r)
 	defer cancel()
-	if err := f.engine.CancelInvite(pctx, actor(r), id, r.PathValue("server")); err != nil {
+	if err := act(pctx, actor(r), id, server); err != nil {
 		f.apiError(w, r, err)
 		return
 	}
