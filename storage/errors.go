@@ -25,6 +25,10 @@ var (
 	ErrSchemaTooNew = errors.New("database schema is newer than this build supports")
 	// ErrDirLocked means another process (or another open Store) holds the Badger directory lock.
 	ErrDirLocked = errors.New("database directory is locked")
+	// ErrDiskFull means the file system of the database directory has less free space than the
+	// Store keeps in reserve, so the write was refused before Badger touched the disk. Nothing was
+	// changed; the write can be tried again once space is freed.
+	ErrDiskFull = errors.New("data disk is full")
 )
 
 // Reasons ReserveUse refuses an invite.
