@@ -32,7 +32,10 @@
 // RenderStatus re-renders a form with 400 and its errors. Redirect(w, r, "/invites") redirects
 // below the base path (HX-Redirect for htmx); URL(r, "/invites", id) builds a link. Flash(w, r,
 // web.FlashSuccess, "Invite created") shows a message on the next page, FlashNow on this one.
-// Error(w, r, status) answers the error page (JSON under the API).
+// Error(w, r, status) answers the error page (JSON under the API). ServerError(w, r, logger,
+// "doing x", err) answers an unexpected (store) error: it logs err and answers 507 when the data
+// disk is full (storage.ErrDiskFull: nothing was changed), 503 when the store is closed, else 500,
+// with fixed texts that never show err.
 //
 // API: DecodeJSON(w, r, &in) reads a JSON body (unknown fields, wrong types, non-JSON, oversized
 // and trailing data are answered with 400/413/415 naming the field where there is one);

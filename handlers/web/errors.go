@@ -38,6 +38,8 @@ func errorText(status int) (heading, message string) {
 		return "Unavailable", "The service is temporarily unavailable. Please try again shortly."
 	case http.StatusInternalServerError:
 		return "Something went wrong", "An unexpected error occurred on the server. It has been logged."
+	case http.StatusInsufficientStorage:
+		return "Data disk full", "The server's data disk is full. Nothing was changed. Ask the administrator to free disk space, then try again."
 	}
 	text := http.StatusText(status)
 	if text == "" {
@@ -46,9 +48,22 @@ func errorText(status int) (heading, message string) {
 	return text, "The request could not be completed."
 }
 
+// publicErrorText returns the heading and message the invite handler shows for status: visitors
+// of the public pages are not told how the server is run (a full data disk is only "try again
+// later" to them).
+func publicErrorText(status int) (heading, message string) {
+	if status == http.StatusInsufficientStorage {
+		return "Temporarily unavailable", "Your request could not be saved right now. Nothing was changed. Please try again later."
+	}
+	return errorText(status)
+}
+
 // ErrorData is the view of the error page for status (handlers pass it to render.Options).
 func (m *Mux) ErrorData(r *http.Request, status int) any {
 	heading, message := errorText(status)
+	if m.mode == ModeInvite {
+		heading, message = publicErrorText(status)
+	}
 	v := m.newView(r, ErrorView{Status: status, Heading: heading, Message: message})
 	v.Nav = ""
 	return v
@@ -62,6 +77,10 @@ func (m *Mux) isAPIPath(path string) bool {
 // errorPage answers with status: the HTML error page, or a JSON error under {base}/api/.
 func (m *Mux) errorPage(w http.ResponseWriter, r *http.Request, status int) {
 	if m.isAPIPath(r.URL.Path) {
+		if status == http.StatusInsufficientStorage {
+			JSONError(w, status, apiDiskFullMessage)
+			return
+		}
 		heading, _ := errorText(status)
 		JSONError(w, status, strings.ToLower(heading))
 		return
