@@ -5,6 +5,10 @@
 // authenticate, a PKCE verifier must match its S256 challenge, and the guilds route needs the
 // guilds scope.
 //
+// It also plays the bot side used for direct messages (see bot.go): GET /api/v10/users/@me with
+// "Authorization: Bot <token>", POST /api/v10/users/@me/channels and
+// POST /api/v10/channels/{channel.id}/messages, with Discord's error codes.
+//
 // The authorization page is not interactive: the account chosen with SignIn approves at once (302
 // back to the redirect URI with a code), and Deny makes the next authorizations answer
 // error=access_denied, as when a person clicks Cancel.
@@ -40,6 +44,11 @@ const (
 	RouteToken     = "POST /api/oauth2/token"
 	RouteMe        = "GET /api/v10/users/@me"
 	RouteGuilds    = "GET /api/v10/users/@me/guilds"
+	// RouteOpenDM opens (or returns) the DM channel with a user; bot token only.
+	RouteOpenDM = "POST /api/v10/users/@me/channels"
+	// RouteCreateMessage posts a message in a channel; every channel id is recorded under this
+	// one route name (Call.Path has the real path).
+	RouteCreateMessage = "POST /api/v10/channels/{channel.id}/messages"
 )
 
 // codeTTL is how long an authorization code lives (Discord: 10 minutes).
@@ -52,6 +61,9 @@ type Options struct {
 	ClientSecret string
 	// RequirePKCE refuses authorizations without an S256 code challenge.
 	RequirePKCE bool
+	// BotToken is the token bot requests must carry as "Authorization: Bot <token>" (default
+	// DefaultBotToken).
+	BotToken string
 	// Now is the clock (default time.Now).
 	Now func() time.Time
 }
@@ -63,6 +75,9 @@ type User struct {
 	GlobalName string
 	// Guilds are the ids of the guilds the account belongs to.
 	Guilds []string
+	// DMsClosed makes the bot's messages to the account fail with 403 code 50007, as when a
+	// person turns off direct messages from server members or shares no server with the bot.
+	DMsClosed bool
 }
 
 // Call is one request the fake answered.
@@ -71,13 +86,26 @@ type Call struct {
 	Status int
 	// Query is the request's query string (authorization requests carry no secret).
 	Query url.Values
+	// Path is the request's path (Route names a pattern for the message route).
+	Path string
+	// UserAgent is the request's User-Agent header.
+	UserAgent string
 }
 
 // Fault makes a route answer Status (with a JSON error body) Count times (0: until ClearFaults).
+// A 429 is answered as Discord does: a body with retry_after (seconds) and global, and the
+// Retry-After and X-RateLimit-* headers.
 type Fault struct {
 	Route  string
 	Status int
 	Count  int
+	// Code and Message fill the JSON error body (defaults: 0 and "injected fault").
+	Code    int
+	Message string
+	// RetryAfter is the wait a 429 asks for (default DefaultRetryAfter).
+	RetryAfter time.Duration
+	// Global marks a 429 as the global rate limit (X-RateLimit-Global, scope "global").
+	Global bool
 }
 
 // Server is the fake Discord. Its methods are safe for concurrent use.
@@ -93,6 +121,7 @@ type Server struct {
 	tokens   map[string]grant
 	calls    []Call
 	faults   []Fault
+	bot      botState
 }
 
 // grant is an issued code or token.
@@ -112,10 +141,13 @@ func New(opts Options) *Server {
 	if opts.ClientSecret == "" {
 		opts.ClientSecret = DefaultClientSecret
 	}
+	if opts.BotToken == "" {
+		opts.BotToken = DefaultBotToken
+	}
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	return &Server{opts: opts, users: map[string]User{}, codes: map[string]grant{}, tokens: map[string]grant{}}
+	return &Server{opts: opts, users: map[string]User{}, codes: map[string]grant{}, tokens: map[string]grant{}, bot: newBotState()}
 }
 
 // NewServer starts the fake on 127.0.0.1; it is closed when the test ends.
@@ -224,15 +256,15 @@ func (s *Server) CallCount(route string) int {
 
 // ServeHTTP answers the fake's routes.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	route := r.Method + " " + r.URL.Path
+	route, channelID := routeOf(r)
 	rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
 	defer func() {
 		s.mu.Lock()
-		s.calls = append(s.calls, Call{Route: route, Status: rec.status, Query: r.URL.Query()})
+		s.calls = append(s.calls, Call{Route: route, Status: rec.status, Query: r.URL.Query(), Path: r.URL.Path, UserAgent: r.UserAgent()})
 		s.mu.Unlock()
 	}()
 	if f, ok := s.takeFault(route); ok {
-		writeJSON(rec, f.Status, map[string]any{"message": "injected fault", "code": 0})
+		s.writeFault(rec, f)
 		return
 	}
 	switch route {
@@ -241,9 +273,17 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case RouteToken:
 		s.token(rec, r)
 	case RouteMe:
+		if isBotAuth(r) {
+			s.botMe(rec, r)
+			return
+		}
 		s.me(rec, r)
 	case RouteGuilds:
 		s.guilds(rec, r)
+	case RouteOpenDM:
+		s.openDM(rec, r)
+	case RouteCreateMessage:
+		s.createMessage(rec, r, channelID)
 	default:
 		writeJSON(rec, http.StatusNotFound, map[string]any{"message": "404: Not Found", "code": 0})
 	}
