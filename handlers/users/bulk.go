@@ -351,13 +351,7 @@ func (f *Feature) bulkRun(w http.ResponseWriter, r *http.Request, apply bool) {
 		}
 	}
 	if err != nil {
-		kind, msg, status, _ := f.outcome(err, "")
-		errs := map[string]string{}
-		if field, m, ok := inputField(err); ok {
-			errs[field] = m
-		}
-		web.FlashNow(r, kind, msg)
-		f.renderBulk(w, r, status, pageBulk, v, ix, errs, nil)
+		f.form(w, r, func(status int, errs map[string]string) { f.renderBulk(w, r, status, pageBulk, v, ix, errs, nil) }).refuse(err)
 		return
 	}
 	page := pageBulkPreview

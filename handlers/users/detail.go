@@ -247,11 +247,7 @@ func isDigits(s string) bool {
 
 // editForm reads the user and the form of an edit route; false means it already answered.
 func (f *Feature) editForm(w http.ResponseWriter, r *http.Request) (storage.User, serverIndex, bool) {
-	id, ok := pageUserID(w, r)
-	if !ok {
-		return storage.User{}, serverIndex{}, false
-	}
-	u, ok := f.userByID(w, r, id)
+	u, ok := f.pathUser(w, r)
 	if !ok {
 		return storage.User{}, serverIndex{}, false
 	}
@@ -266,6 +262,12 @@ func (f *Feature) editForm(w http.ResponseWriter, r *http.Request) (storage.User
 	return u, ix, true
 }
 
+// editPageForm is the pageForm of an edit of user id: a refusal shows the user page again, values
+// (when not nil) putting back what was submitted.
+func (f *Feature) editPageForm(w http.ResponseWriter, r *http.Request, id int64, values func(*editValues)) pageForm {
+	return f.form(w, r, func(status int, errs map[string]string) { f.renderDetail(w, r, status, id, errs, values) })
+}
+
 // applyEdit sends a patch to the engine and shows the outcome: back to the user page with a
 // message, or the page again (with the submitted values) when nothing was changed.
 func (f *Feature) applyEdit(w http.ResponseWriter, r *http.Request, u storage.User, p access.UserPatch, done string, values func(*editValues)) {
@@ -274,33 +276,16 @@ func (f *Feature) applyEdit(w http.ResponseWriter, r *http.Request, u storage.Us
 	after, err := f.engine.UpdateUser(pctx, actor(r), u.ID, p)
 	if err == nil && sameUser(u, after) {
 		web.Flash(w, r, web.FlashInfo, "Nothing to change.")
-		web.Redirect(w, r, "/users/"+strconv.FormatInt(u.ID, 10))
+		web.Redirect(w, r, userPath(u.ID))
 		return
 	}
-	kind, msg, status, ok := f.outcome(err, done)
-	if ok {
-		web.Flash(w, r, kind, msg)
-		web.Redirect(w, r, "/users/"+strconv.FormatInt(u.ID, 10))
-		return
-	}
-	f.editFailed(w, r, u.ID, err, kind, msg, status, values)
-}
-
-// editFailed shows the user page again after a refused edit, marking the field.
-func (f *Feature) editFailed(w http.ResponseWriter, r *http.Request, id int64, err error, kind, msg string, status int, values func(*editValues)) {
-	errs := map[string]string{}
-	if field, m, isInput := inputField(err); isInput {
-		errs[field] = m
-	}
-	web.FlashNow(r, kind, msg)
-	f.renderDetail(w, r, status, id, errs, values)
+	f.editPageForm(w, r, u.ID, values).finish(err, done, u.ID, userPath(u.ID))
 }
 
 // badEdit shows the user page again for a form value that could not be read (nothing was sent to
 // the engine).
 func (f *Feature) badEdit(w http.ResponseWriter, r *http.Request, id int64, err error, values func(*editValues)) {
-	kind, msg, status, _ := f.outcome(err, "")
-	f.editFailed(w, r, id, err, kind, msg, status, values)
+	f.editPageForm(w, r, id, values).refuse(err)
 }
 
 // editLibraries answers POST /users/{id}/libraries: the checked libraries of each server listed
@@ -343,7 +328,7 @@ func (f *Feature) editLibraries(w http.ResponseWriter, r *http.Request) {
 	}
 	if len(p.Libraries) == 0 {
 		web.Flash(w, r, web.FlashInfo, "Nothing to change.")
-		web.Redirect(w, r, "/users/"+strconv.FormatInt(u.ID, 10))
+		web.Redirect(w, r, userPath(u.ID))
 		return
 	}
 	f.applyEdit(w, r, u, p, "Libraries saved and pushed to Plex.", keep)

@@ -2,7 +2,6 @@ package users
 
 import (
 	"net/http"
-	"strconv"
 	"strings"
 
 	"github.com/plex-manager/caddy-plex-manager/access"
@@ -102,27 +101,10 @@ func (f *Feature) createManaged(w http.ResponseWriter, r *http.Request) {
 	v := managedValues{Name: strings.TrimSpace(form.Get("name")), Profile: form.Get("restriction_profile"),
 		AllowDownloads: form.Get("allow_downloads") != "", FilterMovies: strings.TrimSpace(form.Get("filter_movies")),
 		FilterTelevision: strings.TrimSpace(form.Get("filter_television")), FilterMusic: strings.TrimSpace(form.Get("filter_music")),
-		Libraries: map[string]bool{}}
-	for _, lib := range form["lib"] {
-		v.Libraries[lib] = true
-	}
-	fail := func(err error) {
-		kind, msg, status, _ := f.outcome(err, "")
-		errs := map[string]string{}
-		if field, m, ok := inputField(err); ok {
-			errs[field] = m
-		}
-		web.FlashNow(r, kind, msg)
-		f.renderHome(w, r, status, v, errs)
-	}
-	ix, err := f.loadServers()
-	if err != nil {
-		f.serverError(w, r, "listing servers", err)
-		return
-	}
-	libs, err := parseLibraryValues("libraries", form["lib"], ix)
-	if err != nil {
-		fail(err)
+		Libraries: checkedLibraries(form)}
+	pf := f.form(w, r, func(status int, errs map[string]string) { f.renderHome(w, r, status, v, errs) })
+	libs, ok := pf.libraries(form)
+	if !ok {
 		return
 	}
 	pctx, cancel := plexEditContext(r)
@@ -130,45 +112,17 @@ func (f *Feature) createManaged(w http.ResponseWriter, r *http.Request) {
 	u, err := f.engine.CreateManagedUser(pctx, actor(r), access.ManagedUserRequest{Name: v.Name, RestrictionProfile: v.Profile,
 		Libraries: libs, AllowDownloads: v.AllowDownloads,
 		Filters: storage.Filters{Movies: v.FilterMovies, Television: v.FilterTelevision, Music: v.FilterMusic}})
-	kind, msg, _, ok := f.outcome(err, "Managed user "+v.Name+" created.")
-	if !ok {
-		fail(err)
-		return
-	}
-	web.Flash(w, r, kind, msg)
-	if u.ID != 0 {
-		web.Redirect(w, r, "/users/"+strconv.FormatInt(u.ID, 10))
-		return
-	}
-	web.Redirect(w, r, "/users/home")
+	pf.finish(err, "Managed user "+v.Name+" created.", u.ID, "/users/home")
 }
 
 // homeRemoveForm answers GET /users/home/{id}/remove.
 func (f *Feature) homeRemoveForm(w http.ResponseWriter, r *http.Request) {
-	id, ok := pageUserID(w, r)
-	if !ok {
-		return
-	}
-	u, ok := f.userByID(w, r, id)
-	if !ok {
-		return
-	}
-	v, err := f.removeView(u)
-	if err != nil {
-		f.serverError(w, r, "listing servers", err)
-		return
-	}
-	web.SetNav(r, "users")
-	web.Render(w, r, pageHomeRemove, v)
+	f.removeConfirmation(w, r, pageHomeRemove)
 }
 
 // homeRemove answers POST /users/home/{id}/remove.
 func (f *Feature) homeRemove(w http.ResponseWriter, r *http.Request) {
-	id, ok := pageUserID(w, r)
-	if !ok {
-		return
-	}
-	u, ok := f.userByID(w, r, id)
+	u, ok := f.pathUser(w, r)
 	if !ok {
 		return
 	}

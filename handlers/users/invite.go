@@ -59,53 +59,37 @@ func (f *Feature) invite(w http.ResponseWriter, r *http.Request) {
 		FilterMovies: strings.TrimSpace(form.Get("filter_movies")), FilterTelevision: strings.TrimSpace(form.Get("filter_television")),
 		FilterMusic: strings.TrimSpace(form.Get("filter_music")), StartsAt: strings.TrimSpace(form.Get("starts_at")),
 		ExpiresAt: strings.TrimSpace(form.Get("expires_at")), MembershipDays: strings.TrimSpace(form.Get("membership_days")),
-		Notes: strings.ReplaceAll(form.Get("notes"), "\r\n", "\n"), Libraries: map[string]bool{}}
-	for _, lib := range form["lib"] {
-		v.Libraries[lib] = true
-	}
-	fail := func(err error) {
-		kind, msg, status, _ := f.outcome(err, "")
-		errs := map[string]string{}
-		if field, m, ok := inputField(err); ok {
-			errs[field] = m
-		}
-		web.FlashNow(r, kind, msg)
-		f.renderInvite(w, r, status, v, errs)
-	}
-	ix, err := f.loadServers()
-	if err != nil {
-		f.serverError(w, r, "listing servers", err)
-		return
-	}
-	libs, err := parseLibraryValues("libraries", form["lib"], ix)
-	if err != nil {
-		fail(err)
+		Notes: strings.ReplaceAll(form.Get("notes"), "\r\n", "\n"), Libraries: checkedLibraries(form)}
+	pf := f.form(w, r, func(status int, errs map[string]string) { f.renderInvite(w, r, status, v, errs) })
+	libs, ok := pf.libraries(form)
+	if !ok {
 		return
 	}
 	if len(libs) == 0 {
-		fail(web.NewInputError("libraries", "choose at least one library"))
+		pf.refuse(web.NewInputError("libraries", "choose at least one library"))
 		return
 	}
+	var err error
 	settings := access.InviteSettings{AllowDownloads: v.AllowDownloads, Notes: v.Notes,
 		Filters: storage.Filters{Movies: v.FilterMovies, Television: v.FilterTelevision, Music: v.FilterMusic}}
 	if settings.StartsAt, err = parseFormTime("starts_at", v.StartsAt); err != nil {
-		fail(err)
+		pf.refuse(err)
 		return
 	}
 	if settings.ExpiresAt, err = parseFormTime("expires_at", v.ExpiresAt); err != nil {
-		fail(err)
+		pf.refuse(err)
 		return
 	}
 	if v.MembershipDays != "" {
 		n, err := strconv.Atoi(v.MembershipDays)
 		if err != nil || n < 0 || n > maxMembershipDays {
-			fail(web.NewInputError("membership_days", "must be a whole number of days from 0 to %d", maxMembershipDays))
+			pf.refuse(web.NewInputError("membership_days", "must be a whole number of days from 0 to %d", maxMembershipDays))
 			return
 		}
 		settings.MembershipDays = n
 	}
 	if len(v.Notes) > maxNotesBytes {
-		fail(web.NewInputError("notes", "are too long"))
+		pf.refuse(web.NewInputError("notes", "are too long"))
 		return
 	}
 	pctx, cancel := plexEditContext(r)
@@ -115,15 +99,5 @@ func (f *Feature) invite(w http.ResponseWriter, r *http.Request) {
 	if res.Scheduled {
 		done = v.Invitee + " is invited; access starts on schedule."
 	}
-	kind, msg, _, ok := f.outcome(err, done)
-	if !ok {
-		fail(err)
-		return
-	}
-	web.Flash(w, r, kind, msg)
-	if res.User.ID != 0 {
-		web.Redirect(w, r, "/users/"+strconv.FormatInt(res.User.ID, 10))
-		return
-	}
-	web.Redirect(w, r, "/users/pending")
+	pf.finish(err, done, res.User.ID, "/users/pending")
 }

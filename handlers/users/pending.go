@@ -4,7 +4,6 @@ import (
 	"cmp"
 	"context"
 	"net/http"
-	"strconv"
 	"time"
 
 	"github.com/plex-manager/caddy-plex-manager/access"
@@ -125,7 +124,7 @@ func (f *Feature) pendingAction(resend bool) http.HandlerFunc {
 		}
 		back := "/users/pending"
 		if r.PostForm.Get("back") == "user" {
-			back = "/users/" + strconv.FormatInt(id, 10)
+			back = userPath(id)
 		}
 		serverID := r.PathValue("server")
 		id, err := f.resolveInvitee(r.Context(), id, serverID)

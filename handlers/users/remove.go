@@ -2,7 +2,6 @@ package users
 
 import (
 	"net/http"
-	"strconv"
 	"strings"
 
 	"github.com/plex-manager/caddy-plex-manager/handlers/web"
@@ -37,11 +36,12 @@ func (f *Feature) removeView(u storage.User) (removeView, error) {
 
 // removeForm answers GET /users/{id}/remove: what removal does, and the confirmation button.
 func (f *Feature) removeForm(w http.ResponseWriter, r *http.Request) {
-	id, ok := pageUserID(w, r)
-	if !ok {
-		return
-	}
-	u, ok := f.userByID(w, r, id)
+	f.removeConfirmation(w, r, pageRemove)
+}
+
+// removeConfirmation shows page, a removal confirmation of the user the {id} path value names.
+func (f *Feature) removeConfirmation(w http.ResponseWriter, r *http.Request, page string) {
+	u, ok := f.pathUser(w, r)
 	if !ok {
 		return
 	}
@@ -51,16 +51,12 @@ func (f *Feature) removeForm(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	web.SetNav(r, "users")
-	web.Render(w, r, pageRemove, v)
+	web.Render(w, r, page, v)
 }
 
 // remove answers POST /users/{id}/remove: revoke on Plex, then record.
 func (f *Feature) remove(w http.ResponseWriter, r *http.Request) {
-	id, ok := pageUserID(w, r)
-	if !ok {
-		return
-	}
-	u, ok := f.userByID(w, r, id)
+	u, ok := f.pathUser(w, r)
 	if !ok {
 		return
 	}
@@ -90,5 +86,5 @@ func (f *Feature) remove(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	web.Flash(w, r, kind, msg)
-	web.Redirect(w, r, "/users/"+strconv.FormatInt(u.ID, 10))
+	web.Redirect(w, r, userPath(u.ID))
 }
