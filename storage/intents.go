@@ -8,6 +8,9 @@ import (
 	"github.com/dgraph-io/badger/v4"
 )
 
+// intentBatch bounds the intents one transaction of PruneIntents or ExpediteIntents changes.
+const intentBatch = 500
+
 // Intents is the outbox repository of a transaction: each Plex change is written as a pending intent
 // before the call and marked done or failed after it, so a crash in between is found by Pending at
 // the next start.
@@ -144,6 +147,68 @@ func (r Intents) finish(id, state, lastErr string, now time.Time) (Intent, error
 	return in, r.Put(in)
 }
 
+// Expedite makes up to limit pending intents that wait for their backoff (NotBefore after now) due at
+// now, oldest first, so the next pass retries them; limit ≤ 0 means all. It returns how many it changed.
+func (r Intents) Expedite(now time.Time, limit int) (int, error) {
+	pending, err := r.Pending()
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	for _, in := range pending {
+		if limit > 0 && n >= limit {
+			break
+		}
+		if !in.NotBefore.After(now) {
+			continue
+		}
+		in.NotBefore = now
+		if err := r.Put(in); err != nil {
+			return n, err
+		}
+		n++
+	}
+	return n, nil
+}
+
+// finishedOlder reports whether in is finished and was last updated before the cut-off of its state.
+func finishedOlder(in Intent, doneBefore, failedBefore time.Time) bool {
+	switch in.State {
+	case IntentDone:
+		return in.UpdatedAt.Before(doneBefore)
+	case IntentFailed:
+		return in.UpdatedAt.Before(failedBefore)
+	}
+	return false
+}
+
+// finishedAfter lists up to limit finished intents older than their cut-off (see PruneIntents) among
+// the records after the intent id after ("": from the first), in id order. next is the id to resume
+// from, "" when the scan reached the last record.
+func (r Intents) finishedAfter(doneBefore, failedBefore time.Time, after string, limit int) (ids []string, next string, err error) {
+	prefix := prefixOf("intent")
+	var start []byte
+	if after != "" {
+		start = append(intentKey(after), 0)
+	}
+	err = r.tx.scan(prefix, start, false, true, func(item *badger.Item) (bool, error) {
+		id := lastSegment(item.Key())
+		var in Intent
+		if err := decodeItem(item, &in); err != nil {
+			return false, err
+		}
+		if finishedOlder(in, doneBefore, failedBefore) {
+			ids = append(ids, id)
+		}
+		if limit > 0 && len(ids) >= limit {
+			next = id
+			return false, nil
+		}
+		return true, nil
+	})
+	return ids, next, err
+}
+
 // PutIntent creates or replaces an intent; an empty ID gets a random one. It returns the stored intent.
 func (s *Store) PutIntent(in Intent) (Intent, error) {
 	if in.ID == "" {
@@ -205,4 +270,75 @@ func (s *Store) RetryIntent(id, lastErr string, notBefore, now time.Time) (Inten
 		return err
 	})
 	return out, err
+}
+
+// ExpediteIntents makes every pending intent that waits for its backoff due at now (see
+// Intents.Expedite), in transactions of at most a few hundred intents. It returns how many it changed.
+func (s *Store) ExpediteIntents(now time.Time) (int, error) {
+	total := 0
+	for {
+		var n int
+		err := s.Update(func(tx *Tx) error {
+			var err error
+			n, err = tx.Intents().Expedite(now, intentBatch)
+			return err
+		})
+		total += n
+		if err != nil {
+			return total, fmt.Errorf("making retries due: %w", err)
+		}
+		if n < intentBatch {
+			return total, nil
+		}
+	}
+}
+
+// PruneIntents deletes finished intents: done ones last updated before doneBefore and failed ones last
+// updated before failedBefore. Pending intents are never deleted. It reads the records in a read-only
+// transaction and deletes at most a few hundred per read-write transaction (each checked again
+// there, so an intent changed in between is kept). It returns how many it deleted.
+func (s *Store) PruneIntents(doneBefore, failedBefore time.Time) (int, error) {
+	total, after := 0, ""
+	for {
+		var ids []string
+		var next string
+		err := s.View(func(tx *Tx) error {
+			var err error
+			ids, next, err = tx.Intents().finishedAfter(doneBefore, failedBefore, after, intentBatch)
+			return err
+		})
+		if err != nil {
+			return total, fmt.Errorf("finding finished intents: %w", err)
+		}
+		var n int
+		err = s.Update(func(tx *Tx) error {
+			n = 0
+			r := tx.Intents()
+			for _, id := range ids {
+				in, err := r.Get(id)
+				if errors.Is(err, ErrNotFound) {
+					continue
+				}
+				if err != nil {
+					return err
+				}
+				if !finishedOlder(in, doneBefore, failedBefore) {
+					continue
+				}
+				if err := r.Delete(id); err != nil {
+					return err
+				}
+				n++
+			}
+			return nil
+		})
+		if err != nil {
+			return total, fmt.Errorf("deleting finished intents: %w", err)
+		}
+		total += n
+		if next == "" {
+			return total, nil
+		}
+		after = next
+	}
 }
