@@ -74,7 +74,8 @@ type mirrored struct {
 // PlanSync decides how the store follows Plex. It is a pure function of its input:
 //   - users Plex lists that the store does not know are adopted (kind friend, home, managed or pending;
 //     status active or pending); an invitee who accepted an email invitation takes over the pending
-//     record (window, notes, invite);
+//     record (window, notes, invite); an adopted user's join date (CreatedAt) is when Plex says they
+//     accepted (invited, while pending), never later than a merged record's;
 //   - known users follow Plex: names, kind, shares of the servers read (libraries, downloads, filters,
 //     pending), status (pending → active when accepted; an expired or removed user shared again in
 //     Plex comes back); every difference is recorded as drift;
@@ -326,6 +327,11 @@ func adopt(m *mirrored, pendingByEmail map[string]storage.User, now time.Time, f
 	if foreignKnown {
 		u.SharesBack = shareBack[u.ID]
 	}
+	// The join date is when Plex says the user accepted (or was invited), so the purge counts a fresh
+	// install's users from when they really joined; it only ever moves a record's date earlier.
+	if joined, ok := plexJoinDate(m, now); ok && joined.Before(u.CreatedAt) {
+		u.CreatedAt = joined
+	}
 	c := Change{Action: ActionAdopt, UserID: u.ID, Username: displayName(u), Reason: reason, Result: ResultPlanned,
 		After: map[string]any{"kind": u.Kind, "status": u.Status, "shares": shareSummary(u.Shares)}}
 	typ, msg := EventUserAdopted, fmt.Sprintf("%s found in Plex: adopted as %s (%s)", cmpOr(displayName(u), fmt.Sprint(u.ID)), u.Kind, u.Status)
@@ -333,6 +339,37 @@ func adopt(m *mirrored, pendingByEmail map[string]storage.User, now time.Time, f
 		typ, msg = EventUserAccepted, fmt.Sprintf("%s accepted the invitation (record %d merged)", cmpOr(displayName(u), fmt.Sprint(u.ID)), mergedID)
 	}
 	return u, c, []syncEvent{{typ: typ, userID: u.ID, message: msg, data: map[string]any{"after": c.After, "reason": reason}}}, mergedID
+}
+
+// earliestPlexUnix (2007-01-01, Unix seconds) is older than any date plex.tv can give for a share;
+// earlier dates are taken as unknown (a zero or garbled Unix time).
+const earliestPlexUnix = 1167609600
+
+// plexJoinDate is when a user joined according to Plex: the earliest acceptance among the shares of
+// the servers read or, when Plex gives no acceptance date, the earliest invitation. Dates in the future
+// (clock skew) or before plex.tv existed are ignored; ok is false when none is left.
+func plexJoinDate(m *mirrored, now time.Time) (time.Time, bool) {
+	var accepted, invited time.Time
+	earliest := func(cur *time.Time, t time.Time) {
+		t = t.UTC()
+		if t.Unix() < earliestPlexUnix || t.After(now) {
+			return
+		}
+		if cur.IsZero() || t.Before(*cur) {
+			*cur = t
+		}
+	}
+	for srv, us := range m.user.Shares {
+		if _, ok := m.shares[srv]; !ok {
+			continue // a server not read this time
+		}
+		earliest(&accepted, us.AcceptedAt)
+		earliest(&invited, us.InvitedAt)
+	}
+	if !accepted.IsZero() {
+		return accepted, true
+	}
+	return invited, !invited.IsZero()
 }
 
 // follow makes a known user follow Plex. shrinks is set when access is taken away (a share Plex no
