@@ -413,8 +413,7 @@ func (s *server) apiAdminError(w http.ResponseWriter, r *http.Request, err error
 	case errors.Is(err, errLastAdmin), errors.Is(err, errSelf):
 		web.JSONError(w, http.StatusConflict, err.Error())
 	default:
-		s.logger.Error("admin API", errField(err))
-		web.JSONError(w, http.StatusInternalServerError, "internal server error")
+		web.ServerError(w, r, s.logger, "admin API", err)
 	}
 }
 

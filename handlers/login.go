@@ -186,8 +186,8 @@ func (s *server) logoutEverywhere(w http.ResponseWriter, r *http.Request) {
 	web.Redirect(w, r, web.LoginPath)
 }
 
-// serverError logs err and answers 500.
+// serverError logs err and answers it with web.ServerError: 507 when the data disk is full, 503
+// when the store is closed, otherwise 500.
 func (s *server) serverError(w http.ResponseWriter, r *http.Request, what string, err error) {
-	s.logger.Error(what, zap.Error(err))
-	web.Error(w, r, http.StatusInternalServerError)
+	web.ServerError(w, r, s.logger, what, err)
 }

@@ -265,7 +265,12 @@ func (s *server) settingsPlexToken(w http.ResponseWriter, r *http.Request) {
 		web.Redirect(w, r, "/settings")
 		return
 	}
-	if msg := s.savePlexToken(r, strings.TrimSpace(r.PostFormValue("token"))); msg != "" {
+	msg, err := s.savePlexToken(r, strings.TrimSpace(r.PostFormValue("token")))
+	if err != nil {
+		s.serverError(w, r, "saving the Plex token", err)
+		return
+	}
+	if msg != "" {
 		s.renderSettings(w, r, http.StatusBadRequest, nil, map[string]string{"token": msg})
 		return
 	}
@@ -358,7 +363,12 @@ func (s *server) apiPlexTokenPut(w http.ResponseWriter, r *http.Request) {
 		web.JSONError(w, http.StatusConflict, "the Plex token is set in the Caddyfile")
 		return
 	}
-	if msg := s.savePlexToken(r, strings.TrimSpace(in.Token)); msg != "" {
+	msg, err := s.savePlexToken(r, strings.TrimSpace(in.Token))
+	if err != nil {
+		s.serverError(w, r, "saving the Plex token", err)
+		return
+	}
+	if msg != "" {
 		status := http.StatusBadRequest
 		if strings.Contains(msg, "could not be reached") {
 			status = http.StatusBadGateway

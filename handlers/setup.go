@@ -409,7 +409,12 @@ func (s *server) setupPlexToken(w http.ResponseWriter, r *http.Request) {
 		web.RenderStatus(w, r, http.StatusConflict, "admin/setup", data)
 		return
 	}
-	if msg := s.savePlexToken(r, strings.TrimSpace(r.PostFormValue("token"))); msg != "" {
+	msg, err := s.savePlexToken(r, strings.TrimSpace(r.PostFormValue("token")))
+	if err != nil {
+		s.serverError(w, r, "saving the Plex token", err)
+		return
+	}
+	if msg != "" {
 		data.Errors["token"] = msg
 		web.RenderStatus(w, r, http.StatusBadRequest, "admin/setup", data)
 		return
@@ -418,35 +423,36 @@ func (s *server) setupPlexToken(w http.ResponseWriter, r *http.Request) {
 }
 
 // savePlexToken checks token against plex.tv and stores it sealed. It returns a message for the
-// token field, or "" on success.
-func (s *server) savePlexToken(r *http.Request, token string) string {
+// token field (the token is not usable, or plex.tv cannot check it), or an error when the store
+// refused the token (the caller answers it with serverError: a full data disk is a 507); both
+// empty on success.
+func (s *server) savePlexToken(r *http.Request, token string) (string, error) {
 	switch {
 	case token == "":
-		return "Paste the Plex token of the server owner."
+		return "Paste the Plex token of the server owner.", nil
 	case len(token) > 512 || strings.ContainsAny(token, " \t\r\n"):
-		return "This does not look like a Plex token."
+		return "This does not look like a Plex token.", nil
 	case s.deps.Plex == nil:
-		return "Plex is not configured on this server."
+		return "Plex is not configured on this server.", nil
 	case s.deps.Sealer == nil:
-		return "The server has no sealing key, so it cannot keep a token safely."
+		return "The server has no sealing key, so it cannot keep a token safely.", nil
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), 20*time.Second)
 	defer cancel()
 	if _, err := s.deps.Plex.Account(ctx, token); err != nil {
 		if errors.Is(err, plex.ErrUnauthorized) || errors.Is(err, plex.ErrForbidden) {
-			return "Plex rejected this token."
+			return "Plex rejected this token.", nil
 		}
 		s.logger.Warn("checking a Plex token", zap.Error(err))
-		return "plex.tv could not be reached to check the token. Try again in a moment."
+		return "plex.tv could not be reached to check the token. Try again in a moment.", nil
 	}
 	if err := storePlexOwnerToken(s.deps.Store, s.deps.Sealer, token); err != nil {
-		s.logger.Error("storing the Plex token", zap.Error(err))
-		return "The token could not be stored."
+		return "", fmt.Errorf("storing the Plex token: %w", err)
 	}
 	p, _ := web.CurrentPrincipal(r)
 	s.record(r, storage.Event{Type: "settings.plex_token_set", Actor: p.Actor(), Message: "the Plex owner token was set"})
 	s.settingsChanged()
-	return ""
+	return "", nil
 }
 
 // setupPlexSignIn answers POST {base}/setup/plex/signin: the server owner signs in with Plex.

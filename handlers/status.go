@@ -4,8 +4,6 @@ import (
 	"context"
 	"net/http"
 
-	"go.uber.org/zap"
-
 	"github.com/plex-manager/caddy-plex-manager/handlers/web"
 )
 
@@ -86,8 +84,7 @@ func (s *server) apiStatus(w http.ResponseWriter, r *http.Request) {
 	}
 	rep, err := status(r.Context())
 	if err != nil {
-		s.logger.Error("building the status report", zap.Error(err))
-		web.JSONError(w, http.StatusInternalServerError, "internal server error")
+		web.ServerError(w, r, s.logger, "building the status report", err)
 		return
 	}
 	if rep.Version == "" {

@@ -23,6 +23,11 @@ func (f *Feature) accessStatus(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	st, err := f.notifier.StatusOf(id)
+	if status := web.ServerStatus(err); err != nil && status != http.StatusInternalServerError {
+		// The store is closed: "try again shortly", not "this link is invalid".
+		web.ServerError(w, r, nil, "reading an access status", err)
+		return
+	}
 	if err != nil {
 		web.RenderStatus(w, r, http.StatusNotFound, "admin/events-access", accessView{})
 		return

@@ -61,7 +61,7 @@ func (f *Feature) list(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if err != nil {
-		web.Error(w, r, http.StatusInternalServerError)
+		web.ServerError(w, r, nil, "listing events", err)
 		return
 	}
 	v.Events = evs
@@ -88,8 +88,12 @@ type detailView struct {
 // detail renders one event.
 func (f *Feature) detail(w http.ResponseWriter, r *http.Request) {
 	ev, err := f.store.GetEvent(r.PathValue("id"))
-	if err != nil {
+	if errors.Is(err, storage.ErrNotFound) || errors.Is(err, storage.ErrInvalid) {
 		web.Error(w, r, http.StatusNotFound)
+		return
+	}
+	if err != nil {
+		web.ServerError(w, r, nil, "reading an event", err)
 		return
 	}
 	v := detailView{Event: ev}
@@ -114,7 +118,7 @@ func (f *Feature) apiList(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if err != nil {
-		web.JSONError(w, http.StatusInternalServerError, "reading events failed")
+		web.ServerError(w, r, nil, "listing events", err)
 		return
 	}
 	resp := ListResponse{Events: evs}
@@ -153,8 +157,12 @@ func (f *Feature) export(w http.ResponseWriter, r *http.Request) {
 	}
 	q.Limit = storage.MaxEventLimit
 	first, err := f.store.ListEvents(q)
-	if err != nil {
+	if errors.Is(err, storage.ErrInvalid) {
 		http.Error(w, "the filter is not valid", http.StatusBadRequest)
+		return
+	}
+	if err != nil {
+		web.ServerError(w, r, nil, "exporting events", err)
 		return
 	}
 	name := "events-" + time.Now().UTC().Format("20060102-150405") + "." + format

@@ -98,13 +98,14 @@ func (f *Feature) notifySave(w http.ResponseWriter, r *http.Request) {
 		_, err = f.notifier.SaveSettings(p.Actor(), s)
 	}
 	if err != nil {
-		v := f.notifyData(s.Public())
 		var ie *notify.InputError
-		if errors.As(err, &ie) {
-			v.Error, v.Field = ie.Error(), ie.Field
-		} else {
-			v.Error = "Saving failed: " + err.Error()
+		if !errors.As(err, &ie) {
+			// Not the form's fault: the settings could not be read, sealed or stored.
+			web.ServerError(w, r, nil, "saving the notification settings", err)
+			return
 		}
+		v := f.notifyData(s.Public())
+		v.Error, v.Field = ie.Error(), ie.Field
 		web.SetNav(r, "settings")
 		web.RenderStatus(w, r, http.StatusBadRequest, "admin/events-notifications", v)
 		return

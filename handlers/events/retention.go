@@ -76,6 +76,11 @@ func (f *Feature) saveRetention(w http.ResponseWriter, r *http.Request) {
 	} else {
 		err = web.NewInputError("retention_days", "must be a number of days")
 	}
+	var ie *web.InputError
+	if err != nil && !errors.As(err, &ie) {
+		web.ServerError(w, r, nil, "saving the event retention", err)
+		return
+	}
 	if err != nil {
 		web.Flash(w, r, web.FlashError, err.Error())
 		web.Redirect(w, r, "/events")

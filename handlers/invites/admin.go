@@ -5,8 +5,6 @@ import (
 	"net/http"
 	"strconv"
 
-	"go.uber.org/zap"
-
 	"github.com/plex-manager/caddy-plex-manager/access/invite"
 	"github.com/plex-manager/caddy-plex-manager/handlers/web"
 	"github.com/plex-manager/caddy-plex-manager/storage"
@@ -339,8 +337,8 @@ func actor(r *http.Request) string {
 	return "system"
 }
 
-// serverError logs err and answers 500.
+// serverError logs err and answers it with web.ServerError: 507 when the data disk is full, 503
+// when the store is closed, otherwise 500 (the page, or JSON under the API).
 func (f *Feature) serverError(w http.ResponseWriter, r *http.Request, doing string, err error) {
-	f.log.Error(doing, zap.Error(err))
-	web.Error(w, r, http.StatusInternalServerError)
+	web.ServerError(w, r, f.log, doing, err)
 }

@@ -314,7 +314,7 @@ func (f *Feature) apiRedemptions(w http.ResponseWriter, r *http.Request) {
 	web.JSON(w, http.StatusOK, out)
 }
 
-// apiError answers a service error: 400 naming the field, 404, or 500.
+// apiError answers a service error: 400 naming the field, 404, or a server error (507, 503, 500).
 func (f *Feature) apiError(w http.ResponseWriter, r *http.Request, err error) {
 	var fe *invite.FieldError
 	switch {

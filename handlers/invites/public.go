@@ -180,6 +180,9 @@ func (f *Feature) join(w http.ResponseWriter, r *http.Request) {
 		f.unusable(w, r, start)
 		return
 	}
+	if f.storeFailed(w, r, "starting an invite sign-in", err, inv.Code) {
+		return
+	}
 	if err != nil {
 		f.log.Warn("starting an invite sign-in", zap.Error(err))
 		f.failed(w, r, http.StatusBadGateway, "Plex could not be reached to start the sign-in. Please try again in a few minutes.", inv.Code)
@@ -232,12 +235,34 @@ func (f *Feature) continueFlow(w http.ResponseWriter, r *http.Request, next func
 	case errors.Is(err, invite.ErrFlowNotFound):
 		f.failed(w, r, http.StatusBadRequest, expiredReason, r.PathValue("code"))
 		return
+	case f.storeFailed(w, r, "continuing an invite sign-in", err, r.PathValue("code")):
+		return
 	case err != nil:
 		f.log.Error("continuing an invite sign-in", zap.Error(err))
 		f.failed(w, r, http.StatusInternalServerError, "Something went wrong on our side. Please start again from the invite link.", r.PathValue("code"))
 		return
 	}
 	f.renderStep(w, r, step)
+}
+
+// unavailableReason is shown when the store cannot be written (full data disk) or is closed
+// (Caddy stopping or reloading). It tells the visitor to come back, not how the server is run.
+const unavailableReason = "Your request could not be completed right now. Please try again later from the invite link."
+
+// storeFailed answers err when the store refused it for a reason that passes (web.ServerStatus
+// 507 or 503): the failure page with unavailableReason, that status, and a link back to code.
+// It logs err and reports whether it answered.
+func (f *Feature) storeFailed(w http.ResponseWriter, r *http.Request, doing string, err error, code string) bool {
+	status := web.ServerStatus(err)
+	if err == nil || status == http.StatusInternalServerError {
+		return false
+	}
+	f.log.Error(doing, zap.Error(err), zap.Int("status", status))
+	if status == http.StatusServiceUnavailable {
+		w.Header().Set("Retry-After", "5")
+	}
+	f.failed(w, r, status, unavailableReason, code)
+	return true
 }
 
 // expiredReason is shown when the browser has no (or a stale) sign-in.

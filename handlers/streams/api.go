@@ -80,7 +80,7 @@ func (f *Feature) apiHistory(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if err != nil {
-		web.JSONError(w, http.StatusInternalServerError, "reading the history failed")
+		web.ServerError(w, r, nil, "reading the stream history", err)
 		return
 	}
 	resp := HistoryResponse{History: list}
@@ -117,7 +117,7 @@ func (f *Feature) apiPoll(w http.ResponseWriter, r *http.Request) {
 func (f *Feature) apiRules(w http.ResponseWriter, r *http.Request) {
 	rules, err := streams.LoadRules(f.store)
 	if err != nil {
-		web.JSONError(w, http.StatusInternalServerError, "reading the stream rules failed")
+		web.ServerError(w, r, nil, "reading the stream rules", err)
 		return
 	}
 	web.JSON(w, http.StatusOK, rules)
@@ -129,9 +129,13 @@ func (f *Feature) apiPutRules(w http.ResponseWriter, r *http.Request) {
 	if !web.DecodeJSON(w, r, &in) {
 		return
 	}
-	if err := streams.SaveRules(f.store, in); err != nil {
+	if err := in.Validate(); err != nil {
 		field, _, _ := strings.Cut(err.Error(), " ")
 		web.BadInput(w, field, err.Error())
+		return
+	}
+	if err := streams.SaveRules(f.store, in); err != nil {
+		web.ServerError(w, r, nil, "saving the stream rules", err)
 		return
 	}
 	p, _ := web.CurrentPrincipal(r)

@@ -123,9 +123,15 @@ func (f *Feature) saveRules(w http.ResponseWriter, r *http.Request) {
 		RemoteDirectMessage: strings.TrimSpace(form.Get("remote_direct_message")),
 	}
 	if err == nil {
-		err = streams.SaveRules(f.store, rules)
+		err = rules.Validate()
 	} else {
 		err = errors.New("the stream limit must be a number")
+	}
+	if err == nil {
+		if err := streams.SaveRules(f.store, rules); err != nil {
+			web.ServerError(w, r, nil, "saving the stream rules", err)
+			return
+		}
 	}
 	if err != nil {
 		d := f.liveData(r)
@@ -193,8 +199,12 @@ func (f *Feature) historyPage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	list, err := streams.History(f.store, id, r.URL.Query().Get("before"), 50)
-	if err != nil {
+	if errors.Is(err, storage.ErrInvalid) {
 		web.Error(w, r, http.StatusBadRequest)
+		return
+	}
+	if err != nil {
+		web.ServerError(w, r, nil, "reading the stream history", err)
 		return
 	}
 	v := historyView{UserID: id}

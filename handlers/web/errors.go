@@ -53,7 +53,7 @@ func errorText(status int) (heading, message string) {
 // later" to them).
 func publicErrorText(status int) (heading, message string) {
 	if status == http.StatusInsufficientStorage {
-		return "Temporarily unavailable", "Your request could not be saved right now. Nothing was changed. Please try again later."
+		return "Temporarily unavailable", "Your request could not be completed right now. Please try again later."
 	}
 	return errorText(status)
 }

@@ -256,8 +256,7 @@ func (m *Mux) pageGuard(min Role, h http.HandlerFunc) http.Handler {
 		if m.auth != nil {
 			pending, err := m.auth.SetupPending(r)
 			if err != nil {
-				m.logger.Error("checking for the first admin", zap.Error(err))
-				m.errorPage(w, r, http.StatusInternalServerError)
+				ServerError(w, r, m.logger, "checking for the first admin", err)
 				return
 			}
 			if pending {
@@ -275,8 +274,7 @@ func (m *Mux) pageGuard(min Role, h http.HandlerFunc) http.Handler {
 			return
 		}
 		if err != nil {
-			m.logger.Error("reading the session", zap.Error(err))
-			m.errorPage(w, r, http.StatusInternalServerError)
+			ServerError(w, r, m.logger, "reading the session", err)
 			return
 		}
 		r = r.WithContext(WithPrincipal(r.Context(), p))
@@ -316,8 +314,7 @@ func (m *Mux) apiGuard(min Role, h http.HandlerFunc) http.Handler {
 			return
 		}
 		if err != nil {
-			m.logger.Error("authenticating an API request", zap.Error(err))
-			JSONError(w, http.StatusInternalServerError, "internal server error")
+			ServerError(w, r, m.logger, "authenticating an API request", err)
 			return
 		}
 		if !p.Role.Allows(min) {

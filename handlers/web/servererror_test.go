@@ -72,7 +72,7 @@ func TestServerError(t *testing.T) {
 			json: "internal server error", level: zapcore.ErrorLevel},
 		// The public invite pages tell visitors to come back later, not how the server is run.
 		{name: "public disk full", mode: ModeInvite, path: "/b/thing", err: diskFull, status: 507,
-			page:  []string{"507", "Temporarily unavailable", "Nothing was changed. Please try again later."},
+			page:  []string{"507", "Temporarily unavailable", "Please try again later."},
 			level: zapcore.ErrorLevel},
 		{name: "public closed", mode: ModeInvite, path: "/b/thing", err: closed, status: 503,
 			page: []string{"503", "try again shortly"}, level: zapcore.WarnLevel, retryAfter: true},
@@ -171,5 +171,39 @@ func TestErrorPageOf507(t *testing.T) {
 	}
 	if rec := do(m, "GET", "/api/v1/a", cookie, nil); rec.Code != 507 || !strings.Contains(rec.Body.String(), apiDiskFullMessage) {
 		t.Errorf("API: %d %q", rec.Code, rec.Body.String())
+	}
+}
+
+// failingAuth fails every lookup with err, as the real Authenticator does when the store fails.
+type failingAuth struct{ err error }
+
+func (a failingAuth) Session(*http.Request) (Principal, error)        { return Principal{}, a.err }
+func (a failingAuth) Bearer(*http.Request, string) (Principal, error) { return Principal{}, a.err }
+func (a failingAuth) SetupPending(*http.Request) (bool, error)        { return false, a.err }
+
+func TestGuardsAnswerStoreFailures(t *testing.T) {
+	tests := []struct {
+		err    error
+		status int
+	}{
+		{fmt.Errorf("reading the session: %w", storage.ErrClosed), http.StatusServiceUnavailable},
+		{fmt.Errorf("reading the session: %w", storage.ErrDiskFull), http.StatusInsufficientStorage},
+		{errors.New("corrupt session"), http.StatusInternalServerError},
+	}
+	for _, tt := range tests {
+		ran := false
+		m := newTestMux(t, Options{Mode: ModeAdmin, Auth: failingAuth{tt.err}}, func(m *Mux) {
+			ok := func(http.ResponseWriter, *http.Request) { ran = true }
+			m.Page("GET", "/p", RoleAuditor, ok)
+			m.API("GET", "/a", RoleAuditor, ok, APIDoc{Summary: "x", Response: []string{}})
+		})
+		page := do(m, "GET", "/p", map[string]string{"Cookie": "who=admin"}, nil)
+		api := do(m, "GET", "/api/v1/a", map[string]string{"Authorization": "Bearer admin"}, nil)
+		if page.Code != tt.status || api.Code != tt.status || ran {
+			t.Errorf("%v: page %d, API %d, want %d (handler ran: %v)", tt.err, page.Code, api.Code, tt.status, ran)
+		}
+		if !strings.HasPrefix(api.Header().Get("Content-Type"), "application/json") || strings.Contains(api.Body.String(), "corrupt") {
+			t.Errorf("%v: API answer %q", tt.err, api.Body.String())
+		}
 	}
 }
