@@ -17,8 +17,9 @@ import (
 // class attribute.
 var dateCell = regexp.MustCompile(`<td( class="[^"]*")?>(?:<a [^>]*>)?<time `)
 
-// TestDateCellsDoNotWrap: the When column of a user's history and the expiry and last-activity
-// columns of the list keep each date on one line.
+// TestDateCellsDoNotWrap: the When column of a user's history, the expiry and last-activity columns
+// of the list, the When columns of the schedule (coming up, last passes) and the checked column of
+// the dashboard's servers keep each date on one line.
 func TestDateCellsDoNotWrap(t *testing.T) {
 	e := newEnv(t, envOptions{})
 	later := t0.Add(30 * 24 * time.Hour)
@@ -28,7 +29,7 @@ func TestDateCellsDoNotWrap(t *testing.T) {
 	for _, c := range []struct {
 		page string
 		min  int
-	}{{fmt.Sprintf("/users/%d", aliceID), 1}, {"/users", 1}} {
+	}{{fmt.Sprintf("/users/%d", aliceID), 1}, {"/users", 1}, {"/schedule", 2}, {"/", 1}} {
 		rec := e.srv.Do("GET", c.page, web.RoleAuditor, nil)
 		wantStatus(t, rec, http.StatusOK, c.page)
 		cells := dateCell.FindAllStringSubmatch(rec.Body.String(), -1)
