@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/plex-manager/caddy-plex-manager/access"
+	"github.com/plex-manager/caddy-plex-manager/handlers"
 	"github.com/plex-manager/caddy-plex-manager/handlers/web"
 	"github.com/plex-manager/caddy-plex-manager/handlers/web/webtest"
 	"github.com/plex-manager/caddy-plex-manager/storage"
@@ -470,13 +471,22 @@ func TestEngineSettingsRenderHostileInputInert(t *testing.T) {
 	}
 }
 
-func TestScheduleAndPurgeLinkTheSettings(t *testing.T) {
+// TestPagesLinkTheEngineSettings: the schedule, the purge page and the application settings (served
+// by package handlers, admins only, with the store) link the engine settings, which sit under the
+// schedule in the nav.
+func TestPagesLinkTheEngineSettings(t *testing.T) {
 	e := newEnv(t, envOptions{noSync: true})
-	for _, path := range []string{"/schedule", "/purge"} {
-		rec := e.srv.Do("GET", path, web.RoleAuditor, nil)
-		wantStatus(t, rec, http.StatusOK, path)
+	withStore := webtest.New(t, webtest.Options{BasePath: "/m", Features: []web.Feature{e.feature},
+		Deps: handlers.Deps{Store: e.store}})
+	for _, c := range []struct {
+		srv  *webtest.Server
+		path string
+		role web.Role
+	}{{e.srv, "/schedule", web.RoleAuditor}, {e.srv, "/purge", web.RoleAuditor}, {withStore, "/settings", web.RoleAdmin}} {
+		rec := c.srv.Do("GET", c.path, c.role, nil)
+		wantStatus(t, rec, http.StatusOK, c.path)
 		if !strings.Contains(rec.Body.String(), `href="/m/schedule/settings"`) {
-			t.Errorf("%s does not link the engine settings", path)
+			t.Errorf("%s does not link the engine settings", c.path)
 		}
 	}
 	rec := e.srv.Do("GET", "/schedule/settings", web.RoleAuditor, nil)
