@@ -335,7 +335,13 @@ func candidateIDs(p access.PurgePlan) []int64 {
 
 func TestEngineSettingsChangeTheNextPurgePreview(t *testing.T) {
 	e := newEnv(t, envOptions{})
-	// Everyone joined at t0; bob watched 5 days before the preview, alice and carol never did.
+	// Everyone joined at t0 (the first sync takes the join dates from Plex: the fake's are older);
+	// bob watched 5 days before the preview, alice and carol never did.
+	for _, id := range []int64{aliceID, bobID, carolID} {
+		if _, err := e.store.UpdateUser(id, func(u *storage.User) error { u.CreatedAt = t0; return nil }); err != nil {
+			t.Fatalf("setting user %d's join date: %v", id, err)
+		}
+	}
 	if err := e.svc.MarkActivity(bobID, t0.Add(35*24*time.Hour)); err != nil {
 		t.Fatal(err)
 	}
