@@ -163,6 +163,10 @@ func (s *flexString) UnmarshalJSON(data []byte) error {
 // time.
 type flexTime time.Time
 
+// maxUnixSeconds is the last second of year 9999, the latest time JSON and
+// RFC 3339 can hold.
+const maxUnixSeconds = 253402300799
+
 func parseFlexTime(s string) (time.Time, error) {
 	s = strings.TrimSpace(s)
 	if s == "" || s == "null" || s == "0" {
@@ -172,11 +176,20 @@ func parseFlexTime(s string) (time.Time, error) {
 		if n <= 0 {
 			return time.Time{}, nil
 		}
+		if n > maxUnixSeconds {
+			// Past year 9999 a time cannot be written as JSON or RFC 3339,
+			// so it could be read here but never stored or shown.
+			return time.Time{}, fmt.Errorf("time out of range: %q", truncate(s, 40))
+		}
 		return time.Unix(n, 0).UTC(), nil
 	}
 	for _, layout := range []string{time.RFC3339Nano, "2006-01-02T15:04:05Z0700", "2006-01-02 15:04:05", "2006-01-02"} {
 		if t, err := time.Parse(layout, s); err == nil {
-			return t.UTC(), nil
+			if t = t.UTC(); t.Year() < 0 || t.Year() > 9999 {
+				// An offset can push year 0 or 9999 over the edge in UTC.
+				return time.Time{}, fmt.Errorf("time out of range: %q", truncate(s, 40))
+			}
+			return t, nil
 		}
 	}
 	return time.Time{}, fmt.Errorf("not a time: %q", truncate(s, 40))

@@ -89,6 +89,12 @@ func TestFlexTime(t *testing.T) {
 		{`"1998-01-25"`, time.Date(1998, 1, 25, 0, 0, 0, 0, time.UTC), false},
 		{`null`, time.Time{}, false}, {`0`, time.Time{}, false}, {`""`, time.Time{}, false}, {`-5`, time.Time{}, false},
 		{`"yesterday"`, time.Time{}, true},
+		// The last second JSON and RFC 3339 can write, and just past it (also reached
+		// through an offset).
+		{`253402300799`, time.Date(9999, 12, 31, 23, 59, 59, 0, time.UTC), false},
+		{`253402300800`, time.Time{}, true}, {`"999999999999"`, time.Time{}, true}, {`9007199254740992`, time.Time{}, true},
+		{`"9999-12-31T23:00:00-05:00"`, time.Time{}, true}, {`"0000-01-01T00:30:00+01:00"`, time.Time{}, true},
+		{`"0000-01-01T00:00:00Z"`, time.Date(0, 1, 1, 0, 0, 0, 0, time.UTC), false},
 	}
 	for _, tt := range tests {
 		var v struct {

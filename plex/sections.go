@@ -118,8 +118,17 @@ func parseSections(body []byte, machineID string) (SectionList, error) {
 		}
 		out := make(SectionList, 0, len(s.Sections))
 		for _, sx := range s.Sections {
-			if sx.ID <= 0 || sx.Key == "" {
+			if sx.ID <= 0 || strings.TrimSpace(sx.Key) == "" {
 				return nil, errors.New("section without id or key")
+			}
+			// IDs and Keys translate one into the other: a repeated id or key
+			// would map a library to another one's id (sharing the wrong
+			// library), so such a list is refused.
+			if _, dup := out.byID(int64(sx.ID)); dup {
+				return nil, fmt.Errorf("section id %d listed twice", int64(sx.ID))
+			}
+			if _, dup := out.byKey(sx.Key); dup {
+				return nil, fmt.Errorf("library key %q listed twice", truncate(sx.Key, 40))
 			}
 			out = append(out, Section{ID: int64(sx.ID), Key: sx.Key, Title: sx.Title, Type: sx.Type})
 		}

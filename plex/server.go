@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"strings"
 	"time"
@@ -109,12 +110,21 @@ func (s *Server) Identity(ctx context.Context) (Identity, error) {
 	if err != nil {
 		return Identity{}, err
 	}
-	var c identityContainer
-	if err := decodeContainer(resp.body, &c); err != nil {
-		return Identity{}, badBody(r, resp, err)
+	id, perr := parseIdentity(resp.body)
+	if perr != nil {
+		return Identity{}, badBody(r, resp, perr)
 	}
-	if c.MachineIdentifier == "" {
-		return Identity{}, badBody(r, resp, errors.New("no machineIdentifier"))
+	return id, nil
+}
+
+// parseIdentity decodes GET {pms}/identity.
+func parseIdentity(body []byte) (Identity, error) {
+	var c identityContainer
+	if err := decodeContainer(body, &c); err != nil {
+		return Identity{}, err
+	}
+	if strings.TrimSpace(c.MachineIdentifier) == "" {
+		return Identity{}, errors.New("no machineIdentifier")
 	}
 	return Identity{MachineID: c.MachineIdentifier, Version: c.Version, Claimed: bool(c.Claimed)}, nil
 }
@@ -168,14 +178,23 @@ func (s *Server) Root(ctx context.Context) (ServerInfo, error) {
 	if err != nil {
 		return ServerInfo{}, err
 	}
+	info, perr := parseRoot(resp.body)
+	if perr != nil {
+		return ServerInfo{}, badBody(r, resp, perr)
+	}
+	return info, nil
+}
+
+// parseRoot decodes GET {pms}/.
+func parseRoot(body []byte) (ServerInfo, error) {
 	var c rootContainer
-	if err := decodeContainer(resp.body, &c); err != nil {
-		return ServerInfo{}, badBody(r, resp, err)
+	if err := decodeContainer(body, &c); err != nil {
+		return ServerInfo{}, err
 	}
 	info := ServerInfo{
 		Name: c.FriendlyName, MachineID: c.MachineIdentifier, Version: c.Version, Platform: c.Platform,
 		PlatformVersion: c.PlatformVersion, MyPlexUsername: c.MyPlexUsername, MyPlexSubscription: bool(c.MyPlexSubscription),
-		AllowSharing: bool(c.AllowSharing), TranscoderActiveVideoSessions: int(c.TranscoderActiveVideoSessions),
+		AllowSharing: bool(c.AllowSharing), TranscoderActiveVideoSessions: int(max(c.TranscoderActiveVideoSessions, 0)),
 	}
 	for _, f := range strings.Split(c.OwnerFeatures, ",") {
 		if f = strings.TrimSpace(f); f != "" {
@@ -249,10 +268,15 @@ func parseLibraries(body []byte) ([]Library, error) {
 		return nil, err
 	}
 	out := make([]Library, 0, len(c.Directories))
+	seen := make(map[flexString]bool, len(c.Directories))
 	for _, d := range c.Directories {
-		if d.Key == "" {
+		if strings.TrimSpace(string(d.Key)) == "" {
 			return nil, errors.New("library without key")
 		}
+		if seen[d.Key] {
+			return nil, fmt.Errorf("library key %q listed twice", truncate(string(d.Key), 40))
+		}
+		seen[d.Key] = true
 		l := Library{
 			Key: string(d.Key), Type: d.Type, Title: d.Title, UUID: d.UUID, Agent: d.Agent, Scanner: d.Scanner,
 			Language: d.Language, Hidden: bool(d.Hidden), UpdatedAt: d.UpdatedAt.Time(), ScannedAt: d.ScannedAt.Time(),
@@ -311,12 +335,25 @@ func (s *Server) Accounts(ctx context.Context) ([]ServerAccount, error) {
 	if err != nil {
 		return nil, err
 	}
+	out, perr := parseServerAccounts(resp.body)
+	if perr != nil {
+		return nil, badBody(r, resp, perr)
+	}
+	return out, nil
+}
+
+// parseServerAccounts decodes GET {pms}/accounts. Ids are 0 (the local
+// account), 1 (the owner) or plex.tv ids, so a negative one is refused.
+func parseServerAccounts(body []byte) ([]ServerAccount, error) {
 	var c accountsContainer
-	if err := decodeContainer(resp.body, &c); err != nil {
-		return nil, badBody(r, resp, err)
+	if err := decodeContainer(body, &c); err != nil {
+		return nil, err
 	}
 	out := make([]ServerAccount, 0, len(c.Accounts))
 	for _, a := range c.Accounts {
+		if a.ID < 0 {
+			return nil, fmt.Errorf("account id %d", int64(a.ID))
+		}
 		out = append(out, ServerAccount{ID: int64(a.ID), Name: a.Name, Thumb: a.Thumb})
 	}
 	return out, nil

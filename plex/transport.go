@@ -179,7 +179,7 @@ func (c *Client) attempt(ctx context.Context, r *call) (resp *response, err erro
 	e := statusError(r, resp)
 	switch {
 	case hresp.StatusCode == http.StatusTooManyRequests:
-		return resp, e, true, parseRetryAfter(hresp.Header.Get("Retry-After"))
+		return resp, e, true, parseRetryAfter(hresp.Header.Get("Retry-After"), time.Now())
 	case hresp.StatusCode >= 500:
 		return resp, e, r.idempotent, 0
 	}
@@ -251,21 +251,43 @@ func (c *Client) backoff(attempt int, retryAfter time.Duration) time.Duration {
 	return d
 }
 
-// parseRetryAfter reads a Retry-After header in seconds or as an HTTP date.
-func parseRetryAfter(v string) time.Duration {
+// maxRetryAfter caps the delay parseRetryAfter returns; the retry loop caps
+// it again at MaxBackoff.
+const maxRetryAfter = 24 * time.Hour
+
+// parseRetryAfter reads a Retry-After header, in delay-seconds or as an HTTP
+// date relative to now. The result is never negative and at most
+// maxRetryAfter; a value too large to represent is the cap, not 0 (and never
+// wraps around to a negative duration).
+func parseRetryAfter(v string, now time.Time) time.Duration {
 	v = strings.TrimSpace(v)
 	if v == "" {
 		return 0
 	}
-	if n, err := strconv.Atoi(v); err == nil && n > 0 {
+	if isDigits(v) {
+		n, err := strconv.ParseUint(v, 10, 64)
+		if err != nil || n > uint64(maxRetryAfter/time.Second) {
+			return maxRetryAfter // out of range: as long as allowed
+		}
 		return time.Duration(n) * time.Second
 	}
 	if t, err := http.ParseTime(v); err == nil {
-		if d := time.Until(t); d > 0 {
-			return d
-		}
+		return min(max(t.Sub(now), 0), maxRetryAfter)
 	}
 	return 0
+}
+
+// isDigits reports whether s is one or more ASCII digits.
+func isDigits(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
 }
 
 // cleanMessage makes text from Plex safe to put in an error: it removes the

@@ -2,7 +2,10 @@ package plex
 
 import (
 	"encoding/json"
+	"encoding/xml"
 	"errors"
+	"slices"
+	"strings"
 )
 
 // This file holds the decoders for plex.tv's user and share lists. Each
@@ -168,12 +171,15 @@ type shareJSON struct {
 		FilterTelevision  flexString `json:"filterTelevision"`
 		FilterMusic       flexString `json:"filterMusic"`
 	} `json:"sharingSettings"`
-	Libraries []struct {
-		ID    flexInt    `json:"id"`
-		Key   flexString `json:"key"`
-		Title flexString `json:"title"`
-		Type  flexString `json:"type"`
-	} `json:"libraries"`
+	Libraries []shareLibraryJSON `json:"libraries"`
+}
+
+// shareLibraryJSON is a library of a v2 share object.
+type shareLibraryJSON struct {
+	ID    flexInt    `json:"id"`
+	Key   flexString `json:"key"`
+	Title flexString `json:"title"`
+	Type  flexString `json:"type"`
 }
 
 type invitedJSON struct {
@@ -280,14 +286,24 @@ func parsePendingInvites(body []byte) ([]PendingInvite, error) {
 }
 
 // parseShareObject decodes the v2 answer to a share create or update; it may
-// be a share object or an empty object.
+// be a share object or an empty object. The share has already been made when
+// this answer arrives, so doubtful parts are dropped rather than failing the
+// call: a share or invitee id that is not positive becomes 0 (unknown), and
+// only the libraries with both a section id and a library key are kept, so
+// that the ids and keys a caller reads from them pair up one to one.
 func parseShareObject(body []byte) (shareJSON, error) {
 	var j shareJSON
 	if sniff(body) != formatJSON {
 		return j, nil
 	}
-	err := decodeJSON(body, &j)
-	return j, err
+	if err := decodeJSON(body, &j); err != nil {
+		return shareJSON{}, err
+	}
+	j.ID, j.InvitedID = max(j.ID, 0), max(j.InvitedID, 0)
+	j.Libraries = slices.DeleteFunc(j.Libraries, func(l shareLibraryJSON) bool {
+		return l.ID <= 0 || strings.TrimSpace(string(l.Key)) == ""
+	})
+	return j, nil
 }
 
 // homeUsersXML is GET /api/home/users (v1, XML) and, with lower-case names,
@@ -299,6 +315,7 @@ type homeUsersXML struct {
 }
 
 type homeUserXML struct {
+	XMLName            xml.Name
 	ID                 flexInt  `xml:"id,attr"`
 	UUID               string   `xml:"uuid,attr"`
 	Title              string   `xml:"title,attr"`
@@ -375,8 +392,11 @@ func parseHomeUser(body []byte) (HomeUser, error) {
 			Restricted: j.Restricted, RestrictionProfile: string(j.RestrictionProfile), HasPassword: j.HasPassword, Protected: j.Protected,
 		}.toHomeUser(), nil
 	case formatXML:
+		// The answer is a user element (v2 "user", v1 "User") or a container
+		// holding one; a container's own id (the v2 "home" root has one) is
+		// not a user's.
 		var one homeUserXML
-		if err := decodeXML(body, &one); err == nil && one.ID > 0 {
+		if err := decodeXML(body, &one); err == nil && strings.EqualFold(one.XMLName.Local, "user") && one.ID > 0 {
 			return one.toHomeUser(), nil
 		}
 		list, err := parseHomeUsers(body)
