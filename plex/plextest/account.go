@@ -127,14 +127,8 @@ func (f *Fake) handleV2User(w http.ResponseWriter, r *http.Request) {
 // legacyAccount authenticates /users/account, which answers 422 (not 401)
 // for a bad token.
 func (f *Fake) legacyAccount(w http.ResponseWriter, r *http.Request) (Account, bool) {
-	f.mu.Lock()
-	acc := f.accountByTokenLocked(tokenOf(r))
-	var c Account
-	if acc != nil {
-		c = *acc
-	}
-	f.mu.Unlock()
-	if acc == nil {
+	c, ok := f.caller(r)
+	if !ok {
 		writeXML(w, http.StatusUnprocessableEntity, el("errors").add(&node{name: "error", text: "Invalid token."}))
 		return Account{}, false
 	}

@@ -30,9 +30,7 @@ func (f *Fake) handleHomeUsers(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	f.mu.Unlock()
-	root := el("MediaContainer", a("friendlyName", "myPlex"), a("identifier", "com.plexapp.plugins.myplex"),
-		a("machineIdentifier", plexTVContainerID), a("size", len(kids)))
-	writeXML(w, http.StatusOK, root.add(kids...))
+	writeXML(w, http.StatusOK, myPlexContainer(len(kids)).add(kids...))
 }
 
 // v1HomeUserNodeLocked is one User element of the v1 Home documents

@@ -42,20 +42,25 @@ func requireClientID(w http.ResponseWriter, r *http.Request) bool {
 	return false
 }
 
+// caller returns a copy of the account whose token the request carries.
+func (f *Fake) caller(r *http.Request) (Account, bool) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	acc := f.accountByTokenLocked(tokenOf(r))
+	if acc == nil {
+		return Account{}, false
+	}
+	return *acc, true
+}
+
 // authV2 checks the client identifier and the token of a plex.tv v2
 // request and returns the caller (a copy).
 func (f *Fake) authV2(w http.ResponseWriter, r *http.Request) (Account, bool) {
 	if !requireClientID(w, r) {
 		return Account{}, false
 	}
-	f.mu.Lock()
-	acc := f.accountByTokenLocked(tokenOf(r))
-	var c Account
-	if acc != nil {
-		c = *acc
-	}
-	f.mu.Unlock()
-	if acc == nil {
+	c, ok := f.caller(r)
+	if !ok {
 		writeV2Error(w, r, http.StatusUnauthorized, codeUnauthenticated, "", "User could not be authenticated")
 		return Account{}, false
 	}
@@ -64,14 +69,8 @@ func (f *Fake) authV2(w http.ResponseWriter, r *http.Request) (Account, bool) {
 
 // authV1 checks the token of a plex.tv v1 request (XML errors).
 func (f *Fake) authV1(w http.ResponseWriter, r *http.Request) (Account, bool) {
-	f.mu.Lock()
-	acc := f.accountByTokenLocked(tokenOf(r))
-	var c Account
-	if acc != nil {
-		c = *acc
-	}
-	f.mu.Unlock()
-	if acc == nil {
+	c, ok := f.caller(r)
+	if !ok {
 		writeV1Error(w, http.StatusUnauthorized, codeUnauthenticated, "User could not be authenticated")
 		return Account{}, false
 	}

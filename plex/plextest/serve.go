@@ -122,7 +122,7 @@ func (f *Fake) notFound(w http.ResponseWriter, r *http.Request) {
 		writeV2Error(w, r, http.StatusNotFound, codeNotFound, "", "The requested resource or endpoint could not be found")
 		return
 	}
-	writeXML(w, http.StatusNotFound, el("errors").add(&node{name: "error", text: "Not found"}))
+	writeV1NotFound(w)
 }
 
 func (f *Fake) wait(ctx context.Context, d time.Duration) bool {

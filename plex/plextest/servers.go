@@ -166,7 +166,7 @@ func (f *Fake) ownedServer(w http.ResponseWriter, r *http.Request, acc Account, 
 		if v2 {
 			writeV2Error(w, r, http.StatusNotFound, codeNotFound, "", "The requested resource or endpoint could not be found")
 		} else {
-			writeXML(w, http.StatusNotFound, el("errors").add(&node{name: "error", text: "Not found"}))
+			writeV1NotFound(w)
 		}
 		return nil, false
 	}
@@ -174,11 +174,7 @@ func (f *Fake) ownedServer(w http.ResponseWriter, r *http.Request, acc Account, 
 }
 
 func (f *Fake) handleV1Server(w http.ResponseWriter, r *http.Request) {
-	acc, ok := f.authV1(w, r)
-	if !ok {
-		return
-	}
-	s, ok := f.ownedServer(w, r, acc, false)
+	s, ok := f.v1OwnedServer(w, r)
 	if !ok {
 		return
 	}

@@ -48,9 +48,13 @@ func (f *Fake) usersNodeLocked() *node {
 		}
 		users = append(users, u)
 	}
-	root := el("MediaContainer", a("friendlyName", "myPlex"), a("identifier", "com.plexapp.plugins.myplex"),
-		a("machineIdentifier", plexTVContainerID), a("totalSize", len(users)), a("size", len(users)))
-	return root.add(users...)
+	return usersContainer(len(users)).add(users...)
+}
+
+// usersContainer is the root of GET /api/users holding n users.
+func usersContainer(n int) *node {
+	return el("MediaContainer", a("friendlyName", "myPlex"), a("identifier", "com.plexapp.plugins.myplex"),
+		a("machineIdentifier", plexTVContainerID), a("totalSize", n), a("size", n))
 }
 
 // sharesByUserLocked groups the shares by account id, each group in
@@ -69,12 +73,9 @@ func (f *Fake) handleUsers(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	f.mu.Lock()
-	var root *node
+	root := usersContainer(0)
 	if acc.ID == f.ownerID {
 		root = f.usersNodeLocked()
-	} else {
-		root = el("MediaContainer", a("friendlyName", "myPlex"), a("identifier", "com.plexapp.plugins.myplex"),
-			a("machineIdentifier", plexTVContainerID), a("totalSize", 0), a("size", 0))
 	}
 	f.mu.Unlock()
 	writeXML(w, http.StatusOK, root)
@@ -109,11 +110,7 @@ func (f *Fake) sharedServerNodeLocked(sh *Share) *node {
 }
 
 func (f *Fake) handleV1SharedServers(w http.ResponseWriter, r *http.Request) {
-	acc, ok := f.authV1(w, r)
-	if !ok {
-		return
-	}
-	s, ok := f.ownedServer(w, r, acc, false)
+	s, ok := f.v1OwnedServer(w, r)
 	if !ok {
 		return
 	}
@@ -126,6 +123,16 @@ func (f *Fake) handleV1SharedServers(w http.ResponseWriter, r *http.Request) {
 	}
 	f.mu.Unlock()
 	writeXML(w, http.StatusOK, myPlexContainer(len(kids)).add(kids...))
+}
+
+// v1OwnedServer authenticates a v1 request and returns the path's server
+// {machineId} when the caller owns it; otherwise it answers the error.
+func (f *Fake) v1OwnedServer(w http.ResponseWriter, r *http.Request) (*serverState, bool) {
+	acc, ok := f.authV1(w, r)
+	if !ok {
+		return nil, false
+	}
+	return f.ownedServer(w, r, acc, false)
 }
 
 // v1ShareLocked finds {id} among the shares of the path's server.
@@ -141,31 +148,46 @@ func (f *Fake) v1ShareLocked(r *http.Request, s *serverState) *Share {
 	return sh
 }
 
-func writeV1NotFound(w http.ResponseWriter) {
-	writeXML(w, http.StatusNotFound, el("errors").add(&node{name: "error", text: "Not found"}))
-}
-
-func (f *Fake) handleV1SharedServer(w http.ResponseWriter, r *http.Request) {
-	acc, ok := f.authV1(w, r)
+// v1ShareAt runs do, under the lock, on the share {id} of the caller's
+// server {machineId}. It reports whether do ran; if not, the error (not
+// authenticated, not the owner, unknown share) has been answered.
+func (f *Fake) v1ShareAt(w http.ResponseWriter, r *http.Request, do func(*Share)) bool {
+	s, ok := f.v1OwnedServer(w, r)
 	if !ok {
-		return
-	}
-	s, ok := f.ownedServer(w, r, acc, false)
-	if !ok {
-		return
+		return false
 	}
 	f.mu.Lock()
 	sh := f.v1ShareLocked(r, s)
-	var n *node
 	if sh != nil {
-		n = f.sharedServerNodeLocked(sh)
+		do(sh)
 	}
 	f.mu.Unlock()
 	if sh == nil {
 		writeV1NotFound(w)
+		return false
+	}
+	return true
+}
+
+func writeV1NotFound(w http.ResponseWriter) {
+	writeXML(w, http.StatusNotFound, el("errors").add(&node{name: "error", text: "Not found"}))
+}
+
+// writeV1SharedServer answers a v1 share route: the sharing error, or the
+// share n in a container.
+func writeV1SharedServer(w http.ResponseWriter, n *node, err error) {
+	if err != nil {
+		writeV1ShareError(w, err)
 		return
 	}
 	writeXML(w, http.StatusOK, myPlexContainer(1).add(n))
+}
+
+func (f *Fake) handleV1SharedServer(w http.ResponseWriter, r *http.Request) {
+	var n *node
+	if f.v1ShareAt(w, r, func(sh *Share) { n = f.sharedServerNodeLocked(sh) }) {
+		writeV1SharedServer(w, n, nil)
+	}
 }
 
 // v1ShareBody is the JSON of the v1 invite and update routes.
@@ -201,21 +223,25 @@ func parseV1Body(w http.ResponseWriter, r *http.Request, machineID string) (v1Sh
 	return body, ids, true
 }
 
+// v1ShareRequest starts the v1 invite and update: the caller's server
+// {machineId} and the checked body with its library ids. It answers the
+// error when there is one.
+func (f *Fake) v1ShareRequest(w http.ResponseWriter, r *http.Request) (*serverState, v1ShareBody, []int64, bool) {
+	s, ok := f.v1OwnedServer(w, r)
+	if !ok {
+		return nil, v1ShareBody{}, nil, false
+	}
+	body, ids, ok := parseV1Body(w, r, s.MachineID)
+	return s, body, ids, ok
+}
+
 // handleV1Invite serves POST /api/servers/{machineId}/shared_servers.
 //
 // An empty library_section_ids is refused: in v1 an empty list is reported
 // to remove access rather than grant all (PPUM adds a "Default" library to
 // avoid it); this strictness is the fake's choice (UNCONFIRMED).
 func (f *Fake) handleV1Invite(w http.ResponseWriter, r *http.Request) {
-	acc, ok := f.authV1(w, r)
-	if !ok {
-		return
-	}
-	s, ok := f.ownedServer(w, r, acc, false)
-	if !ok {
-		return
-	}
-	body, ids, ok := parseV1Body(w, r, s.MachineID)
+	s, body, ids, ok := f.v1ShareRequest(w, r)
 	if !ok {
 		return
 	}
@@ -239,11 +265,7 @@ func (f *Fake) handleV1Invite(w http.ResponseWriter, r *http.Request) {
 		n = f.sharedServerNodeLocked(sh)
 	}
 	f.mu.Unlock()
-	if err != nil {
-		writeV1ShareError(w, err)
-		return
-	}
-	writeXML(w, http.StatusOK, myPlexContainer(1).add(n))
+	writeV1SharedServer(w, n, err)
 }
 
 // writeV1ShareError maps a sharing error to a plex.tv v1 answer.
@@ -268,15 +290,7 @@ func writeV1ShareError(w http.ResponseWriter, err error) {
 // handleV1UpdateShare serves PUT /api/servers/{machineId}/shared_servers/{id}.
 // As reported for v1 (PPUM), an empty library list removes the share.
 func (f *Fake) handleV1UpdateShare(w http.ResponseWriter, r *http.Request) {
-	acc, ok := f.authV1(w, r)
-	if !ok {
-		return
-	}
-	s, ok := f.ownedServer(w, r, acc, false)
-	if !ok {
-		return
-	}
-	body, ids, ok := parseV1Body(w, r, s.MachineID)
+	s, body, ids, ok := f.v1ShareRequest(w, r)
 	if !ok {
 		return
 	}
@@ -296,33 +310,13 @@ func (f *Fake) handleV1UpdateShare(w http.ResponseWriter, r *http.Request) {
 	err := f.updateShareLocked(sh, ids, true, body.SharingSettings)
 	n := f.sharedServerNodeLocked(sh)
 	f.mu.Unlock()
-	if err != nil {
-		writeV1ShareError(w, err)
-		return
-	}
-	writeXML(w, http.StatusOK, myPlexContainer(1).add(n))
+	writeV1SharedServer(w, n, err)
 }
 
 func (f *Fake) handleV1DeleteShare(w http.ResponseWriter, r *http.Request) {
-	acc, ok := f.authV1(w, r)
-	if !ok {
-		return
+	if f.v1ShareAt(w, r, func(sh *Share) { f.deleteShareLocked(sh.ID) }) {
+		w.WriteHeader(http.StatusOK)
 	}
-	s, ok := f.ownedServer(w, r, acc, false)
-	if !ok {
-		return
-	}
-	f.mu.Lock()
-	sh := f.v1ShareLocked(r, s)
-	if sh != nil {
-		f.deleteShareLocked(sh.ID)
-	}
-	f.mu.Unlock()
-	if sh == nil {
-		writeV1NotFound(w)
-		return
-	}
-	w.WriteHeader(http.StatusOK)
 }
 
 // handleValidateUser serves POST /api/users/validate?invited_email=: an
