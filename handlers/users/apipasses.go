@@ -112,22 +112,12 @@ func (f *Feature) passAPIRoutes(r web.Router) {
 		Params: []web.Param{{Name: "limit", In: web.ParamQuery, Type: "integer", Description: "items per list, 1 to 500 (default 50)"}}})
 }
 
-// passStatus is the status of a pass's answer: 502 when the pass failed (its report carries the
-// error), else 200.
-func passStatus(err error) int {
-	if err != nil {
-		return http.StatusBadGateway
-	}
-	return http.StatusOK
-}
-
 // apiSync answers POST /sync.
 func (f *Feature) apiSync(w http.ResponseWriter, r *http.Request) {
 	rep, err := f.engine.Sync(r.Context(), actor(r))
-	if err != nil && rep.Error == "" {
-		rep.Error = access.Explain(err)
-	}
-	web.JSON(w, passStatus(err), rep)
+	status, msg := f.passError(err, rep.Error)
+	rep.Error = msg
+	web.JSON(w, status, rep)
 }
 
 // ConfirmRequest is the body of POST /sync/confirm.
@@ -151,10 +141,9 @@ func (f *Feature) apiConfirmSync(w http.ResponseWriter, r *http.Request) {
 		f.apiError(w, r, err)
 		return
 	}
-	if err != nil && rep.Error == "" {
-		rep.Error = access.Explain(err)
-	}
-	web.JSON(w, passStatus(err), rep)
+	status, msg := f.passError(err, rep.Error)
+	rep.Error = msg
+	web.JSON(w, status, rep)
 }
 
 // EnforceRequest is the optional body of POST /enforce.
@@ -176,10 +165,9 @@ func (f *Feature) apiEnforce(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	rep, err := f.engine.EnforceWith(r.Context(), actor(r), access.EnforceOptions{IgnoreCap: in.IgnoreCap})
-	if err != nil && rep.Error == "" {
-		rep.Error = access.Explain(err)
-	}
-	web.JSON(w, passStatus(err), rep)
+	status, msg := f.passError(err, rep.Error)
+	rep.Error = msg
+	web.JSON(w, status, rep)
 }
 
 // apiPurgePreview answers POST /purge/preview.
@@ -260,10 +248,9 @@ func (f *Feature) apiPurge(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	rep, err := f.engine.Purge(r.Context(), actor(r), ids)
-	if err != nil && rep.Error == "" {
-		rep.Error = access.Explain(err)
-	}
-	web.JSON(w, passStatus(err), rep)
+	status, msg := f.passError(err, rep.Error)
+	rep.Error = msg
+	web.JSON(w, status, rep)
 }
 
 // Schedule is the answer of GET /schedule.

@@ -51,31 +51,72 @@ func errorStatus(err error) int {
 		errors.Is(err, plex.ErrBadRequest), errors.Is(err, plex.ErrInvalidArgument), errors.Is(err, access.ErrUnsupported):
 		return http.StatusUnprocessableEntity
 	}
-	return http.StatusInternalServerError
+	return web.ServerStatus(err)
+}
+
+// serverFailure reports whether status is one of the failures of the server itself that
+// web.ServerStatus picks: 507 (the store refused a write: data disk full), 503 (the store is
+// closed: Caddy is stopping or reloading) or 500.
+func serverFailure(status int) bool {
+	switch status {
+	case http.StatusInternalServerError, http.StatusServiceUnavailable, http.StatusInsufficientStorage:
+		return true
+	}
+	return false
+}
+
+// Messages of the pages for a store failure; like the kit's error page, they never show the error.
+const (
+	diskFullMessage = "The server's data disk is full, so the change could not be saved. Ask the administrator to free disk space, then try again."
+	closedMessage   = "The database is not available (the server is stopping or reloading). Try again shortly."
+)
+
+// storeFailureMessage is a page's or a pass report's text for the store failure status (507 or
+// 503).
+func storeFailureMessage(status int) string {
+	if status == http.StatusInsufficientStorage {
+		return diskFullMessage
+	}
+	return closedMessage
+}
+
+// passError is the status of a pass that ended with err and the error text of its report
+// (reported: what the engine put there): 200 when it did not fail; 507 or 503 with a fixed text
+// when the store failed (logged; the store's error is not shown); else 502 with the engine's
+// explanation.
+func (f *Feature) passError(err error, reported string) (status int, message string) {
+	if err == nil {
+		return http.StatusOK, reported
+	}
+	if status := web.ServerStatus(err); status != http.StatusInternalServerError {
+		f.log.Error("a pass failed in the store", zap.Int("status", status), zap.Error(err))
+		return status, storeFailureMessage(status)
+	}
+	return http.StatusBadGateway, cmpOr(reported, access.Explain(err))
 }
 
 // apiError answers an error in the API: 400 naming the field, 202 for a change that will be
-// retried, 404, 409, 422 when Plex refused, 502 when Plex could not be reached, else 500 (logged).
+// retried, 404, 409, 422 when Plex refused, 502 when Plex could not be reached, else what
+// web.ServerError answers (507 data disk full, 503 store closed, 500; logged, the error not shown).
 func (f *Feature) apiError(w http.ResponseWriter, r *http.Request, err error) {
 	if field, msg, ok := inputField(err); ok {
 		web.BadInput(w, field, msg)
 		return
 	}
-	switch status := errorStatus(err); status {
-	case http.StatusAccepted:
+	switch status := errorStatus(err); {
+	case status == http.StatusAccepted:
 		web.JSON(w, status, Accepted{Message: access.Explain(err), RetryScheduled: true})
-	case http.StatusInternalServerError:
-		f.log.Error("users API", zap.String("path", r.URL.Path), zap.Error(err))
-		web.JSONError(w, status, "internal server error")
+	case serverFailure(status):
+		web.ServerError(w, r, f.log, "users API", err)
 	default:
 		web.JSONError(w, status, access.Explain(err))
 	}
 }
 
-// serverError logs err and answers the 500 page.
+// serverError logs err and answers the error page (or the API's JSON error) web.ServerError picks:
+// 507 when the data disk is full, 503 when the store is closed, else 500.
 func (f *Feature) serverError(w http.ResponseWriter, r *http.Request, doing string, err error) {
-	f.log.Error(doing, zap.Error(err))
-	web.Error(w, r, http.StatusInternalServerError)
+	web.ServerError(w, r, f.log, doing, err)
 }
 
 // outcome is how a page reports the result of a change: the flash kind and message. ok is false
@@ -95,6 +136,12 @@ func (f *Feature) outcome(err error, done string) (kind, message string, status 
 	case http.StatusInternalServerError:
 		f.log.Error("users page", zap.Error(err))
 		return web.FlashError, "Something went wrong on the server; it has been logged.", status, false
+	case http.StatusInsufficientStorage:
+		f.log.Error("users page: the data disk is full", zap.Error(err))
+		return web.FlashError, storeFailureMessage(status), status, false
+	case http.StatusServiceUnavailable:
+		f.log.Warn("users page: the store is closed", zap.Error(err))
+		return web.FlashError, storeFailureMessage(status), status, false
 	}
 	return web.FlashError, access.Explain(err), status, false
 }

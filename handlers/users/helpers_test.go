@@ -169,11 +169,16 @@ func (e *env) unchanged(s snapshot, what string) {
 
 // form encodes pairs as a form body.
 func form(pairs ...string) *strings.Reader {
+	return strings.NewReader(formBody(pairs...))
+}
+
+// formBody encodes pairs as a form body.
+func formBody(pairs ...string) string {
 	v := url.Values{}
 	for i := 0; i+1 < len(pairs); i += 2 {
 		v.Add(pairs[i], pairs[i+1])
 	}
-	return strings.NewReader(v.Encode())
+	return v.Encode()
 }
 
 // decode reads a JSON answer.

@@ -289,8 +289,9 @@ func (f *Feature) syncResult(w http.ResponseWriter, r *http.Request, rep access.
 	status := http.StatusOK
 	switch {
 	case err != nil:
-		status = http.StatusBadGateway
-		web.FlashNow(r, web.FlashError, "The sync failed: "+access.Explain(err))
+		var msg string
+		status, msg = f.passError(err, "")
+		web.FlashNow(r, web.FlashError, "The sync failed: "+msg)
 	case rep.Refused != "":
 		web.FlashNow(r, web.FlashWarning, "Nothing was changed: "+rep.Refused)
 	case rep.Held != nil:
@@ -353,8 +354,9 @@ func (f *Feature) enforceNow(w http.ResponseWriter, r *http.Request) {
 	}
 	switch {
 	case err != nil:
-		status = http.StatusBadGateway
-		web.FlashNow(r, web.FlashError, "The pass failed: "+access.Explain(err))
+		var msg string
+		status, msg = f.passError(err, "")
+		web.FlashNow(r, web.FlashError, "The pass failed: "+msg)
 	case rep.Capped:
 		web.FlashNow(r, web.FlashWarning, fmt.Sprintf("Nothing was removed: the pass would remove more than the cap of %d. Review the plan below.", rep.Cap))
 	case failed > 0:
@@ -426,8 +428,9 @@ func (f *Feature) purgeNow(w http.ResponseWriter, r *http.Request) {
 	status := http.StatusOK
 	switch {
 	case err != nil:
-		status = http.StatusBadGateway
-		web.FlashNow(r, web.FlashError, "The purge failed: "+access.Explain(err))
+		var msg string
+		status, msg = f.passError(err, "")
+		web.FlashNow(r, web.FlashError, "The purge failed: "+msg)
 	case len(rep.Removed) < len(ids):
 		web.FlashNow(r, web.FlashWarning, fmt.Sprintf("%d of %d users removed: see below.", len(rep.Removed), len(ids)))
 	default:

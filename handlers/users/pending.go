@@ -96,7 +96,7 @@ func (f *Feature) resolveInvitee(ctx context.Context, userID int64, serverID str
 	}
 	list, err := f.engine.PendingInvites(ctx)
 	if err != nil {
-		if errorStatus(err) == http.StatusInternalServerError {
+		if serverFailure(errorStatus(err)) {
 			return 0, err
 		}
 		return userID, nil // the engine says what is wrong when asked to act
