@@ -15,7 +15,6 @@ package discord
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -228,12 +227,16 @@ func (p *Provider) Identify(ctx context.Context, code, verifier, redirectURL str
 	if err != nil {
 		return Identity{}, exchangeError(err)
 	}
-	var id Identity
-	if err := p.get(ctx, tok, "/users/@me", &id.User); err != nil {
-		return Identity{}, fmt.Errorf("reading the Discord account: %w", err)
+	if err := checkToken(tok); err != nil {
+		return Identity{}, fmt.Errorf("reading the Discord token: %w", err)
 	}
-	if id.User.ID == "" {
-		return Identity{}, fmt.Errorf("reading the Discord account: %w: no id", ErrBadResponse)
+	var id Identity
+	body, err := p.get(ctx, tok, "/users/@me")
+	if err == nil {
+		id.User, err = parseUser(body)
+	}
+	if err != nil {
+		return Identity{}, fmt.Errorf("reading the Discord account: %w", err)
 	}
 	if guilds {
 		if id.Guilds, err = p.guilds(ctx, tok); err != nil {
@@ -260,7 +263,12 @@ func exchangeError(err error) error {
 			return fmt.Errorf("%w (HTTP %d %s)", ErrExchange, s, code)
 		}
 	}
-	return fmt.Errorf("%w: %v", ErrUnavailable, scrub(err))
+	var ue *url.Error
+	if errors.As(err, &ue) || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return fmt.Errorf("%w: %v", ErrUnavailable, scrub(err))
+	}
+	// A 2xx answer that could not be read, or that holds no access token.
+	return fmt.Errorf("%w: %v", ErrBadResponse, err)
 }
 
 // isToken reports whether s is a short OAuth error code safe to show.
@@ -286,59 +294,69 @@ func scrub(err error) error {
 	return err
 }
 
-// guilds pages through /users/@me/guilds.
+// guilds pages through /users/@me/guilds and returns each guild id once. Paging stops at a short
+// page, or when the cursor would not move forward (an answer that repeats itself).
 func (p *Provider) guilds(ctx context.Context, tok *oauth2.Token) ([]string, error) {
 	var ids []string
+	seen := make(map[string]bool)
 	after := ""
 	for range maxGuildPages {
 		q := url.Values{"limit": {strconv.Itoa(guildPageSize)}}
 		if after != "" {
 			q.Set("after", after)
 		}
-		var page []Guild
-		if err := p.get(ctx, tok, "/users/@me/guilds?"+q.Encode(), &page); err != nil {
+		body, err := p.get(ctx, tok, "/users/@me/guilds?"+q.Encode())
+		if err != nil {
 			return nil, err
 		}
-		for _, g := range page {
-			ids = append(ids, g.ID)
+		page, err := parseGuildPage(body)
+		if err != nil {
+			return nil, err
 		}
-		if len(page) < guildPageSize {
+		next := after
+		for _, g := range page {
+			if !seen[g.ID] {
+				seen[g.ID] = true
+				ids = append(ids, g.ID)
+			}
+			if next == "" || compareSnowflakes(g.ID, next) > 0 {
+				next = g.ID
+			}
+		}
+		if len(page) < guildPageSize || next == after {
 			return ids, nil
 		}
-		after = page[len(page)-1].ID
+		after = next
 	}
 	return ids, nil
 }
 
-// get reads one API document with the bearer token.
-func (p *Provider) get(ctx context.Context, tok *oauth2.Token, path string, v any) error {
+// get reads one API document with the bearer token and returns its body.
+func (p *Provider) get(ctx context.Context, tok *oauth2.Token, path string) ([]byte, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, p.api+path, nil)
 	if err != nil {
-		return fmt.Errorf("%w: building the request: %v", ErrBadResponse, err)
+		return nil, fmt.Errorf("%w: building the request: %v", ErrBadResponse, err)
 	}
 	tok.SetAuthHeader(req)
 	req.Header.Set("Accept", "application/json")
 	resp, err := p.client.Do(req)
 	if err != nil {
-		return fmt.Errorf("%w: %v", ErrUnavailable, scrub(err))
+		return nil, fmt.Errorf("%w: %v", ErrUnavailable, scrub(err))
 	}
 	defer resp.Body.Close()
 	body, err := io.ReadAll(io.LimitReader(resp.Body, maxBody+1))
 	if err != nil {
-		return fmt.Errorf("%w: reading the response: %v", ErrUnavailable, scrub(err))
+		return nil, fmt.Errorf("%w: reading the response: %v", ErrUnavailable, scrub(err))
 	}
 	switch {
 	case resp.StatusCode == http.StatusTooManyRequests:
-		return ErrRateLimited
+		return nil, ErrRateLimited
 	case resp.StatusCode >= 500:
-		return fmt.Errorf("%w (HTTP %d)", ErrUnavailable, resp.StatusCode)
+		return nil, fmt.Errorf("%w (HTTP %d)", ErrUnavailable, resp.StatusCode)
 	case resp.StatusCode != http.StatusOK:
-		return fmt.Errorf("%w (HTTP %d)", ErrBadResponse, resp.StatusCode)
+		return nil, fmt.Errorf("%w (HTTP %d)", ErrBadResponse, resp.StatusCode)
 	case len(body) > maxBody:
-		return fmt.Errorf("%w: response over %d bytes", ErrBadResponse, maxBody)
+		return nil, fmt.Errorf("%w: response over %d bytes", ErrBadResponse, maxBody)
 	}
-	if err := json.Unmarshal(body, v); err != nil {
-		return fmt.Errorf("%w: %v", ErrBadResponse, err)
-	}
-	return nil
+	return body, nil
 }
