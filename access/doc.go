@@ -19,9 +19,13 @@
 //
 // # Passes and locking
 //
-// Sync, Enforce, HistoryPass, purges and every Plex-changing admin operation hold Options.PassLock, so
-// a worker loop, an admin and the Service of an overlapping Caddy config never interleave. Every pass
-// stores its report as a pass.* event (RecentPasses).
+// Sync, Enforce, purges and every Plex-changing admin operation hold Options.PassLock, so a worker
+// loop, an admin and the Service of an overlapping Caddy config never interleave. An operation waits
+// for the lock only as long as its context allows (then ErrEngineBusy, nothing changed), and every Plex
+// call gets a deadline (Options.PlexCallTimeout), so a call Plex never answers holds the lock for at
+// most that long: the pass then finds Plex down and leaves the rest to the next pass. HistoryPass only
+// reads Plex and moves last activity forward; it takes no lock. Every pass stores its report as a
+// pass.* event (RecentPasses).
 //
 // Every time is stored in UTC; windows are instants, so time zones and daylight-saving transitions do
 // not move them.

@@ -24,7 +24,9 @@ func (s *Service) Enforce(ctx context.Context, actor string) (PassReport, error)
 
 // EnforceWith is Enforce with options.
 func (s *Service) EnforceWith(ctx context.Context, actor string, o EnforceOptions) (PassReport, error) {
-	s.lock.Lock()
+	if err := s.lockCtx(ctx); err != nil {
+		return PassReport{}, err
+	}
 	defer s.lock.Unlock()
 	now := s.clock()
 	rep := PassReport{ID: storage.NewID(), Kind: "enforce", Actor: cmpOr(actor, ActorSystem), StartedAt: now,

@@ -43,6 +43,9 @@ var (
 	ErrRetryScheduled = errors.New("the change will be retried")
 	// ErrBusy: an intent for the same user is still waiting to be retried; the change was not made.
 	ErrBusy = errors.New("a change for this user is still waiting to be retried")
+	// ErrEngineBusy: the operation waited for a running pass (one waiting for a slow Plex) as long as
+	// its context allowed and gave up; nothing was changed. The error also wraps the context's error.
+	ErrEngineBusy = errors.New("the engine is busy with a pass that waits for Plex")
 )
 
 // Explain returns a plain-language sentence for err, fit to show an admin. It never contains a token.
@@ -55,6 +58,8 @@ func Explain(err error) string {
 		return fe.Error()
 	}
 	switch {
+	case errors.Is(err, ErrEngineBusy):
+		return "A background pass is waiting for Plex; nothing was changed. Try again in a minute."
 	case errors.Is(err, ErrNoToken):
 		return "No Plex token is configured yet: connect Plex in the setup first."
 	case errors.Is(err, plex.ErrUnauthorized):

@@ -24,7 +24,9 @@ const maxMembershipDays = 36500
 // behalf (best effort; a failure leaves them pending). A Plex outage returns an error matching
 // ErrRetryScheduled: the share is made by a later pass.
 func (s *Service) Grant(ctx context.Context, actor string, req GrantRequest) (GrantResult, error) {
-	s.lock.Lock()
+	if err := s.lockCtx(ctx); err != nil {
+		return GrantResult{}, err
+	}
 	defer s.lock.Unlock()
 	return s.grantLocked(ctx, actor, req, EventUserJoined)
 }

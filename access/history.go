@@ -19,10 +19,10 @@ const ownerAccountID = 1
 // HistoryPass reads every server's watch history since its watermark (the first pass reads
 // HistoryLookback back), maps server accounts to users (account 1 is the owner, who is not a managed
 // user; every other account id is the plex.tv id) and moves their last activity forward. A server
-// that cannot be read keeps its watermark; the others go on.
+// that cannot be read keeps its watermark; the others go on. The pass makes no Plex change and last
+// activity only ever moves forward, so it runs without the pass lock: a long or slow history read
+// (bounded by DefaultHistoryReadTimeout) never holds up a sync, an enforcement pass or an edit.
 func (s *Service) HistoryPass(ctx context.Context) (PassReport, error) {
-	s.lock.Lock()
-	defer s.lock.Unlock()
 	now := s.clock()
 	rep := PassReport{ID: storage.NewID(), Kind: "history", Actor: ActorSystem, StartedAt: now, Planned: []Change{}, Changes: []Change{}}
 	err := s.historyBody(ctx, now, &rep)

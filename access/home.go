@@ -45,7 +45,9 @@ func (s *Service) CreateManagedUser(ctx context.Context, actor string, req Manag
 	if err := validateFilters(req.Filters); err != nil {
 		return storage.User{}, err
 	}
-	s.lock.Lock()
+	if err := s.lockCtx(ctx); err != nil {
+		return storage.User{}, err
+	}
 	defer s.lock.Unlock()
 	servers, err := s.serverMap()
 	if err != nil {
@@ -113,7 +115,9 @@ func (s *Service) createManaged(ctx context.Context, st *step) (stepResult, erro
 // RemoveManagedUser removes a managed user (or any Home member) from the Home: their shares first,
 // then the membership; recorded as home.member_removed.
 func (s *Service) RemoveManagedUser(ctx context.Context, actor string, userID int64) error {
-	s.lock.Lock()
+	if err := s.lockCtx(ctx); err != nil {
+		return err
+	}
 	defer s.lock.Unlock()
 	u, err := s.getUser(userID)
 	if err != nil {

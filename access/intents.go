@@ -15,7 +15,9 @@ import (
 // when its change is no longer wanted (the user is gone, or was removed since). Intents Plex still
 // cannot take stay pending for the next pass. The error reports store failures only.
 func (s *Service) ResumeIntents(ctx context.Context) error {
-	s.lock.Lock()
+	if err := s.lockCtx(ctx); err != nil {
+		return err
+	}
 	defer s.lock.Unlock()
 	_, _, err := s.retryDue(ctx, s.clock(), true)
 	return err

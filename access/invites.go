@@ -41,7 +41,9 @@ func (s *Service) InviteDirect(ctx context.Context, actor, emailOrUsername strin
 			return GrantResult{}, fmt.Errorf("checking the invitee with Plex: %w", err)
 		}
 	}
-	s.lock.Lock()
+	if err := s.lockCtx(ctx); err != nil {
+		return GrantResult{}, err
+	}
 	defer s.lock.Unlock()
 	res, err := s.grantLocked(ctx, actor, req, EventUserInvited)
 	if err == nil && settings.Notes != "" {
@@ -96,7 +98,9 @@ func (s *Service) PendingInvites(ctx context.Context) ([]PendingInvite, error) {
 // ResendInvite withdraws a user's pending invitation of a server and sends it again with the same
 // libraries and settings (Plex mails the invitee anew).
 func (s *Service) ResendInvite(ctx context.Context, actor string, userID int64, serverID string) error {
-	s.lock.Lock()
+	if err := s.lockCtx(ctx); err != nil {
+		return err
+	}
 	defer s.lock.Unlock()
 	u, sh, srv, err := s.pendingShare(userID, serverID)
 	if err != nil {
@@ -120,7 +124,9 @@ func (s *Service) ResendInvite(ctx context.Context, actor string, userID int64, 
 // CancelInvite withdraws a user's pending invitation of a server. An invitee left with nothing pending
 // or shared is recorded as removed.
 func (s *Service) CancelInvite(ctx context.Context, actor string, userID int64, serverID string) error {
-	s.lock.Lock()
+	if err := s.lockCtx(ctx); err != nil {
+		return err
+	}
 	defer s.lock.Unlock()
 	u, _, _, err := s.pendingShare(userID, serverID)
 	if err != nil {

@@ -103,7 +103,9 @@ func (s *Service) purgePlan() (PurgePlan, error) {
 // preview showed): each is revoked on Plex and recorded as purged (user.purged). Users no longer
 // eligible — they watched since, were whitelisted… — are skipped with why. The report is stored.
 func (s *Service) Purge(ctx context.Context, actor string, userIDs []int64) (PurgeReport, error) {
-	s.lock.Lock()
+	if err := s.lockCtx(ctx); err != nil {
+		return PurgeReport{}, err
+	}
 	defer s.lock.Unlock()
 	return s.purgeLocked(ctx, cmpOr(actor, ActorSystem), userIDs, false)
 }
@@ -119,7 +121,9 @@ func (s *Service) AutoPurge(ctx context.Context) (PurgeReport, error) {
 	if !settings.AutoPurge {
 		return PurgeReport{PassReport: PassReport{Kind: "purge", Actor: ActorSystem, Planned: []Change{}, Changes: []Change{}}}, nil
 	}
-	s.lock.Lock()
+	if err := s.lockCtx(ctx); err != nil {
+		return PurgeReport{}, err
+	}
 	defer s.lock.Unlock()
 	return s.purgeLocked(ctx, ActorSystem, nil, true)
 }

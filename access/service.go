@@ -54,6 +54,9 @@ type Options struct {
 	// HistoryLookback is how far back the first history pass of a server reads
 	// (default DefaultHistoryLookback).
 	HistoryLookback time.Duration
+	// PlexCallTimeout bounds each Plex call, the client's retries included (default
+	// DefaultPlexCallTimeout; history reads have DefaultHistoryReadTimeout).
+	PlexCallTimeout time.Duration
 }
 
 // Service is the domain engine: it mirrors Plex into the store (Sync), applies access windows
@@ -90,6 +93,11 @@ func New(opts Options) (*Service, error) {
 		urls: append([]string(nil), opts.ServerURLs...), defaults: opts.Defaults.withDefaults(),
 		retryBase: opts.RetryBase, retryMax: opts.RetryMax, lookback: opts.HistoryLookback,
 	}
+	callTimeout := opts.PlexCallTimeout
+	if callTimeout <= 0 {
+		callTimeout = DefaultPlexCallTimeout
+	}
+	s.gw = &boundedGateway{gw: opts.Plex, timeout: callTimeout, history: max(DefaultHistoryReadTimeout, callTimeout)}
 	if err := s.defaults.Validate(); err != nil {
 		return nil, fmt.Errorf("access: Options.Defaults: %w", err)
 	}

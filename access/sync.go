@@ -21,7 +21,9 @@ const syncChunk = 100
 // updates and marks removed, recording every change as an event. A failed read changes nothing; an
 // empty answer or a large shrink is refused or held (ConfirmHeldSync). The report is stored.
 func (s *Service) Sync(ctx context.Context, actor string) (SyncReport, error) {
-	s.lock.Lock()
+	if err := s.lockCtx(ctx); err != nil {
+		return SyncReport{}, err
+	}
 	defer s.lock.Unlock()
 	return s.syncLocked(ctx, actor, nil)
 }
@@ -29,7 +31,9 @@ func (s *Service) Sync(ctx context.Context, actor string) (SyncReport, error) {
 // ConfirmHeldSync applies the removals of the held change heldID for the users Plex still does not
 // list (a fresh read; users back in Plex are kept) and clears the hold.
 func (s *Service) ConfirmHeldSync(ctx context.Context, actor, heldID string) (SyncReport, error) {
-	s.lock.Lock()
+	if err := s.lockCtx(ctx); err != nil {
+		return SyncReport{}, err
+	}
 	defer s.lock.Unlock()
 	held, err := s.HeldSync()
 	if err != nil {

@@ -28,7 +28,9 @@ func (s *Service) checkIdle(userID int64) error {
 // store with a user.shared event. A user whose access has not started (or has ended) only has the share
 // recorded for when it starts. It returns the share as stored.
 func (s *Service) ApplyShare(ctx context.Context, actor string, userID int64, serverID string, want storage.Share, reason string) (storage.Share, error) {
-	s.lock.Lock()
+	if err := s.lockCtx(ctx); err != nil {
+		return storage.Share{}, err
+	}
 	defer s.lock.Unlock()
 	servers, err := s.serverMap()
 	if err != nil {
@@ -97,7 +99,9 @@ func (s *Service) ApplyShare(ctx context.Context, actor string, userID int64, se
 // RevokeShare removes the user's share of one server (Plex first; "not found" counts as done), then
 // records it with a user.unshared event. A user without a share there is left alone.
 func (s *Service) RevokeShare(ctx context.Context, actor string, userID int64, serverID, reason string) error {
-	s.lock.Lock()
+	if err := s.lockCtx(ctx); err != nil {
+		return err
+	}
 	defer s.lock.Unlock()
 	u, err := s.getUser(userID)
 	if err != nil {
@@ -134,7 +138,9 @@ func (s *Service) RevokeShare(ctx context.Context, actor string, userID int64, s
 // friendship; Home and managed members are removed from the Home — and then records them as removed
 // (user.removed). Pending retries for the user are rolled back first: the removal supersedes them.
 func (s *Service) RemoveUser(ctx context.Context, actor string, userID int64, reason string) error {
-	s.lock.Lock()
+	if err := s.lockCtx(ctx); err != nil {
+		return err
+	}
 	defer s.lock.Unlock()
 	return s.removeUserLocked(ctx, actor, userID, reason, ActionRemoveUser, EventUserRemoved)
 }
@@ -199,7 +205,9 @@ func (s *Service) supersede(userID int64, by string) error {
 // once — a new window that has started shares, one that has ended or not begun takes the shares off
 // (libraries remembered), library changes update or remove shares. It returns the stored user.
 func (s *Service) UpdateUser(ctx context.Context, actor string, userID int64, p UserPatch) (storage.User, error) {
-	s.lock.Lock()
+	if err := s.lockCtx(ctx); err != nil {
+		return storage.User{}, err
+	}
 	defer s.lock.Unlock()
 	servers, err := s.serverMap()
 	if err != nil {

@@ -1,0 +1,191 @@
+package access
+
+import (
+	"context"
+	"time"
+
+	"github.com/plex-manager/caddy-plex-manager/plex"
+)
+
+// Bounds of the engine's Plex calls (Options.PlexCallTimeout overrides the first).
+const (
+	// DefaultPlexCallTimeout bounds each Plex call the engine makes, the client's own retries included,
+	// so a call Plex never answers cannot hold the pass lock — and the admins' edits waiting for it —
+	// any longer; the pass then finds Plex down and leaves the rest to the next pass.
+	DefaultPlexCallTimeout = 30 * time.Second
+	// DefaultHistoryReadTimeout bounds one server's watch-history read, which pages through up to
+	// HistoryLookback of plays. The history pass reads without the pass lock.
+	DefaultHistoryReadTimeout = 5 * time.Minute
+)
+
+// boundedGateway is the Service's view of its Gateway: every call gets a deadline, and the outcome of
+// every plex.tv call is reported to tvResult when it is set. Calls to a Plex Media Server are not
+// reported: every intent's change is made on plex.tv.
+type boundedGateway struct {
+	gw       Gateway
+	timeout  time.Duration
+	history  time.Duration
+	tvResult func(error)
+}
+
+// bound returns ctx with a deadline d from now (or its own, if sooner).
+func bound(ctx context.Context, d time.Duration) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(ctx, d)
+}
+
+// tv reports the outcome of a plex.tv call and returns err unchanged.
+func (g *boundedGateway) tv(err error) error {
+	if g.tvResult != nil {
+		g.tvResult(err)
+	}
+	return err
+}
+
+// Users implements Gateway.
+func (g *boundedGateway) Users(ctx context.Context, machineIDs ...string) ([]plex.User, error) {
+	ctx, cancel := bound(ctx, g.timeout)
+	defer cancel()
+	out, err := g.gw.Users(ctx, machineIDs...)
+	return out, g.tv(err)
+}
+
+// HomeUsers implements Gateway.
+func (g *boundedGateway) HomeUsers(ctx context.Context) ([]plex.HomeUser, error) {
+	ctx, cancel := bound(ctx, g.timeout)
+	defer cancel()
+	out, err := g.gw.HomeUsers(ctx)
+	return out, g.tv(err)
+}
+
+// PendingInvites implements Gateway.
+func (g *boundedGateway) PendingInvites(ctx context.Context) ([]plex.PendingInvite, error) {
+	ctx, cancel := bound(ctx, g.timeout)
+	defer cancel()
+	out, err := g.gw.PendingInvites(ctx)
+	return out, g.tv(err)
+}
+
+// Sections implements Gateway.
+func (g *boundedGateway) Sections(ctx context.Context, machineID string) (plex.SectionList, error) {
+	ctx, cancel := bound(ctx, g.timeout)
+	defer cancel()
+	out, err := g.gw.Sections(ctx, machineID)
+	return out, g.tv(err)
+}
+
+// Share implements Gateway.
+func (g *boundedGateway) Share(ctx context.Context, req plex.ShareRequest) (plex.ShareResult, error) {
+	ctx, cancel := bound(ctx, g.timeout)
+	defer cancel()
+	out, err := g.gw.Share(ctx, req)
+	return out, g.tv(err)
+}
+
+// UpdateShare implements Gateway.
+func (g *boundedGateway) UpdateShare(ctx context.Context, machineID string, shareID int64, sectionIDs []int64, settings plex.ShareSettings) error {
+	ctx, cancel := bound(ctx, g.timeout)
+	defer cancel()
+	return g.tv(g.gw.UpdateShare(ctx, machineID, shareID, sectionIDs, settings))
+}
+
+// UpdateShareAll implements Gateway.
+func (g *boundedGateway) UpdateShareAll(ctx context.Context, machineID string, shareID int64, settings plex.ShareSettings) error {
+	ctx, cancel := bound(ctx, g.timeout)
+	defer cancel()
+	return g.tv(g.gw.UpdateShareAll(ctx, machineID, shareID, settings))
+}
+
+// RemoveShare implements Gateway.
+func (g *boundedGateway) RemoveShare(ctx context.Context, machineID string, shareID int64) error {
+	ctx, cancel := bound(ctx, g.timeout)
+	defer cancel()
+	return g.tv(g.gw.RemoveShare(ctx, machineID, shareID))
+}
+
+// RemoveFriend implements Gateway.
+func (g *boundedGateway) RemoveFriend(ctx context.Context, userID int64) error {
+	ctx, cancel := bound(ctx, g.timeout)
+	defer cancel()
+	return g.tv(g.gw.RemoveFriend(ctx, userID))
+}
+
+// CancelInvite implements Gateway.
+func (g *boundedGateway) CancelInvite(ctx context.Context, inv plex.PendingInvite) error {
+	ctx, cancel := bound(ctx, g.timeout)
+	defer cancel()
+	return g.tv(g.gw.CancelInvite(ctx, inv))
+}
+
+// AcceptInvite implements Gateway.
+func (g *boundedGateway) AcceptInvite(ctx context.Context, inviteeToken, machineID string) (int64, error) {
+	ctx, cancel := bound(ctx, g.timeout)
+	defer cancel()
+	out, err := g.gw.AcceptInvite(ctx, inviteeToken, machineID)
+	return out, g.tv(err)
+}
+
+// ValidateInvitee implements Gateway.
+func (g *boundedGateway) ValidateInvitee(ctx context.Context, emailOrUsername string) error {
+	ctx, cancel := bound(ctx, g.timeout)
+	defer cancel()
+	return g.tv(g.gw.ValidateInvitee(ctx, emailOrUsername))
+}
+
+// CreateManagedUser implements Gateway.
+func (g *boundedGateway) CreateManagedUser(ctx context.Context, name, restrictionProfile string) (plex.HomeUser, error) {
+	ctx, cancel := bound(ctx, g.timeout)
+	defer cancel()
+	out, err := g.gw.CreateManagedUser(ctx, name, restrictionProfile)
+	return out, g.tv(err)
+}
+
+// RemoveHomeUser implements Gateway.
+func (g *boundedGateway) RemoveHomeUser(ctx context.Context, userID int64) error {
+	ctx, cancel := bound(ctx, g.timeout)
+	defer cancel()
+	return g.tv(g.gw.RemoveHomeUser(ctx, userID))
+}
+
+// Resources implements Gateway.
+func (g *boundedGateway) Resources(ctx context.Context) ([]plex.Resource, error) {
+	ctx, cancel := bound(ctx, g.timeout)
+	defer cancel()
+	out, err := g.gw.Resources(ctx)
+	return out, g.tv(err)
+}
+
+// ForeignServers implements Gateway.
+func (g *boundedGateway) ForeignServers(ctx context.Context) ([]ForeignServer, error) {
+	ctx, cancel := bound(ctx, g.timeout)
+	defer cancel()
+	out, err := g.gw.ForeignServers(ctx)
+	return out, g.tv(err)
+}
+
+// ServerIdentity implements Gateway.
+func (g *boundedGateway) ServerIdentity(ctx context.Context, baseURL string) (plex.Identity, error) {
+	ctx, cancel := bound(ctx, g.timeout)
+	defer cancel()
+	return g.gw.ServerIdentity(ctx, baseURL)
+}
+
+// ServerRoot implements Gateway.
+func (g *boundedGateway) ServerRoot(ctx context.Context, baseURL string) (plex.ServerInfo, error) {
+	ctx, cancel := bound(ctx, g.timeout)
+	defer cancel()
+	return g.gw.ServerRoot(ctx, baseURL)
+}
+
+// ServerLibraries implements Gateway.
+func (g *boundedGateway) ServerLibraries(ctx context.Context, baseURL string) ([]plex.Library, error) {
+	ctx, cancel := bound(ctx, g.timeout)
+	defer cancel()
+	return g.gw.ServerLibraries(ctx, baseURL)
+}
+
+// ServerHistory implements Gateway with the longer history bound (it reads many pages).
+func (g *boundedGateway) ServerHistory(ctx context.Context, baseURL string, q plex.HistoryQuery) ([]plex.HistoryItem, error) {
+	ctx, cancel := bound(ctx, g.history)
+	defer cancel()
+	return g.gw.ServerHistory(ctx, baseURL, q)
+}
