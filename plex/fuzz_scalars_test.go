@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 )
 
 // The fuzz targets of this file cover the small readers of outside text: the
@@ -161,6 +162,53 @@ func FuzzUnmarshalSession(f *testing.F) {
 		var pe *Error
 		if _, err := sess.Authorize(nil, nil); err == nil || errors.As(err, &pe) {
 			t.Fatalf("Authorize without a provider: %v", err)
+		}
+	})
+}
+
+func FuzzCleanMessage(f *testing.F) {
+	const token = "Zx9Qe7TkLm2Pa8RvWc4N"
+	for _, s := range []string{
+		"You're already sharing this server with bob. Please edit your existing share.",
+		`Get "https://plex.tv/api/v2/user?X-Plex-Token=` + token + `": dial tcp: connection refused`,
+		"token " + token + " rejected\r\nnext line\x00", "/library/sections?X-Plex-Token=abc&x=1 failed",
+		strings.Repeat("é", 200), strings.Repeat("a", 299) + "é", "\xff\xfe invalid",
+	} {
+		f.Add(s, token)
+	}
+	f.Fuzz(func(t *testing.T, msg, tok string) {
+		// Plex tokens are letters and digits; keep that shape so that
+		// "[redacted]" cannot itself contain the token.
+		tok = strings.Map(func(r rune) rune {
+			if r < 128 && (r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9') {
+				return r
+			}
+			return -1
+		}, tok)
+		if len(tok) < 8 {
+			tok = token
+		}
+		out := cleanMessage(msg, tok)
+		if strings.Contains(out, tok) {
+			t.Fatalf("cleanMessage kept the token: %q", out)
+		}
+		if strings.ContainsFunc(out, func(r rune) bool { return r < 0x20 || r == 0x7f }) {
+			t.Fatalf("control character kept: %q", out)
+		}
+		if len(out) > maxMessage {
+			t.Fatalf("message of %d bytes", len(out))
+		}
+		if utf8.ValidString(msg) && !utf8.ValidString(out) {
+			t.Fatalf("valid text became invalid UTF-8: %q", out)
+		}
+		for _, field := range strings.Fields(out) {
+			if q := strings.IndexByte(field, '?'); q > 0 && (strings.Contains(field[:q], "://") || strings.HasPrefix(field, "/")) &&
+				field[q:] != "?…" && !strings.HasSuffix(out, field) {
+				t.Fatalf("a URL kept its query: %q in %q", field, out)
+			}
+		}
+		if cleanMessage(out, tok) != out {
+			t.Fatalf("cleanMessage is not idempotent: %q -> %q", out, cleanMessage(out, tok))
 		}
 	})
 }

@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // Plex is loose about types: v1 XML writes booleans as "1"/"0", some
@@ -279,10 +280,14 @@ func (m *oneOrMany[T]) UnmarshalJSON(data []byte) error {
 	return nil
 }
 
-// truncate shortens s to at most n bytes for use in error messages.
+// truncate shortens s to at most n bytes, followed by "…", for use in error
+// messages. It cuts between characters, so valid UTF-8 stays valid.
 func truncate(s string, n int) string {
 	if len(s) <= n {
 		return s
+	}
+	for i := 0; i < utf8.UTFMax-1 && n > 0 && !utf8.RuneStart(s[n]); i++ {
+		n--
 	}
 	return s[:n] + "…"
 }

@@ -290,9 +290,12 @@ func isDigits(s string) bool {
 	return true
 }
 
+// maxMessage bounds a message taken from Plex, in bytes.
+const maxMessage = 300
+
 // cleanMessage makes text from Plex safe to put in an error: it removes the
 // token if Plex echoed it, cuts the query off anything that looks like a URL,
-// drops control characters and caps the length.
+// drops control characters and caps the length (cut between characters).
 func cleanMessage(msg, token string) string {
 	if token != "" {
 		msg = strings.ReplaceAll(msg, token, "[redacted]")
@@ -311,8 +314,8 @@ func cleanMessage(msg, token string) string {
 		}
 	}
 	msg = strings.Join(fields, " ")
-	if len(msg) > 300 {
-		msg = msg[:300] + "…"
+	if len(msg) > maxMessage {
+		msg = truncate(msg, maxMessage-len("…"))
 	}
 	return msg
 }
