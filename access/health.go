@@ -1,9 +1,12 @@
 package access
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"time"
+
+	"go.uber.org/zap"
 
 	"github.com/plex-manager/caddy-plex-manager/plex"
 	"github.com/plex-manager/caddy-plex-manager/storage"
@@ -35,6 +38,61 @@ func (s *Service) observe(err error) error {
 		s.setTokenState(false)
 	}
 	return err
+}
+
+// notePlexTV records the outcome of a plex.tv call (boundedGateway reports every one). A failure that
+// may pass (unreachable, 5xx, timeout, rate limit, token rejected or missing) marks plex.tv as failing;
+// the first answer after that makes every intent waiting for its backoff due now and wakes the
+// enforcement loop, so the changes an outage held up are made by the next pass instead of after a
+// backoff of up to an hour. They still go through that pass one at a time, and it stops at the first
+// failure, so a Plex that answers one call and fails the next is not stormed. A cancelled call, or one
+// the gateway cannot make, says nothing about plex.tv.
+func (s *Service) notePlexTV(err error) {
+	switch {
+	case errors.Is(err, context.Canceled), errors.Is(err, ErrUnsupported):
+		return
+	case err != nil && retryable(err):
+		s.tvTrouble.Store(true)
+		return
+	}
+	if !s.tvTrouble.CompareAndSwap(true, false) {
+		return
+	}
+	n, err := s.store.ExpediteIntents(s.clock())
+	if err != nil {
+		s.tvTrouble.Store(true) // try again at the next answer
+		s.log.Warn("plex_manager: making the waiting Plex changes due failed", zap.Error(err))
+		return
+	}
+	if n > 0 {
+		s.log.Info("plex_manager: Plex answers again; waiting changes are retried by the next pass", zap.Int("changes", n))
+		s.wakeEnforce()
+	}
+}
+
+// wakeEnforce asks the enforcement loop for a pass now; a request already waiting covers this one.
+func (s *Service) wakeEnforce() {
+	select {
+	case s.wake <- struct{}{}:
+	default:
+	}
+}
+
+// loadRetryState marks plex.tv as failing when intents wait for their backoff (an outage before a
+// restart), so the first answer makes them due.
+func (s *Service) loadRetryState() error {
+	pending, err := s.store.PendingIntents()
+	if err != nil {
+		return fmt.Errorf("reading pending intents: %w", err)
+	}
+	now := s.clock()
+	for _, in := range pending {
+		if in.NotBefore.After(now) {
+			s.tvTrouble.Store(true)
+			break
+		}
+	}
+	return nil
 }
 
 // setTokenState stores the token state and records the event when it changes.

@@ -34,11 +34,14 @@ type Loop struct {
 	Run func(ctx context.Context) error
 	// log receives failed runs.
 	log *zap.Logger
+	// wake, when set, starts a run before Every has passed (see Service.notePlexTV).
+	wake <-chan struct{}
 }
 
-// Loops returns the engine's background loops: enforce (also retries intents), sync (after refreshing
-// the servers and their libraries), history and the opt-in automatic purge (a no-op unless the
-// AutoPurge setting is on). The root runs each with Serve.
+// Loops returns the engine's background loops: enforce (also retries intents, woken at once when
+// plex.tv answers again after a failure), sync (after refreshing the servers and their libraries),
+// history and the opt-in automatic purge (a no-op unless the AutoPurge setting is on). The root runs
+// each with Serve.
 func (s *Service) Loops(iv Intervals) []Loop {
 	or := func(d, def time.Duration) time.Duration {
 		if d <= 0 {
@@ -47,7 +50,7 @@ func (s *Service) Loops(iv Intervals) []Loop {
 		return d
 	}
 	return []Loop{
-		{Name: "access_enforce", Every: or(iv.Enforce, DefaultEnforceEvery), log: s.log, Run: func(ctx context.Context) error {
+		{Name: "access_enforce", Every: or(iv.Enforce, DefaultEnforceEvery), log: s.log, wake: s.wake, Run: func(ctx context.Context) error {
 			_, err := s.Enforce(ctx, ActorSystem)
 			return err
 		}},
@@ -70,8 +73,8 @@ func (s *Service) Loops(iv Intervals) []Loop {
 	}
 }
 
-// Serve runs the loop: once at once, then every Every, until ctx ends (it then returns nil). A failed
-// run is logged and the loop goes on.
+// Serve runs the loop: once at once, then every Every (or sooner when the loop is woken), until ctx
+// ends (it then returns nil). A failed run is logged and the loop goes on.
 func (l Loop) Serve(ctx context.Context) error {
 	log := l.log
 	if log == nil {
@@ -88,6 +91,7 @@ func (l Loop) Serve(ctx context.Context) error {
 		case <-ctx.Done():
 			return nil
 		case <-t.C:
+		case <-l.wake: // a nil channel never wakes
 		}
 		if err := l.Run(ctx); err != nil && ctx.Err() == nil {
 			log.Warn("plex_manager pass failed", zap.String("loop", l.Name), zap.String("error", Explain(err)))

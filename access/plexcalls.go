@@ -19,8 +19,8 @@ const (
 )
 
 // boundedGateway is the Service's view of its Gateway: every call gets a deadline, and the outcome of
-// every plex.tv call is reported to tvResult when it is set. Calls to a Plex Media Server are not
-// reported: every intent's change is made on plex.tv.
+// every plex.tv call is reported to tvResult (see Service.notePlexTV). Calls to a Plex Media Server are
+// not reported: every intent's change is made on plex.tv.
 type boundedGateway struct {
 	gw       Gateway
 	timeout  time.Duration

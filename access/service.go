@@ -77,6 +77,11 @@ type Service struct {
 	lookback  time.Duration
 	// tokenBad mirrors the stored token state (see observe).
 	tokenBad atomic.Bool
+	// tvTrouble is set while plex.tv fails; the first answer after that makes the waiting retries due
+	// (see notePlexTV).
+	tvTrouble atomic.Bool
+	// wake asks the enforcement loop for a pass now (buffered: wakes coalesce).
+	wake chan struct{}
 }
 
 // New checks opts and returns a Service. It reads the store but makes no Plex call; call
@@ -92,12 +97,14 @@ func New(opts Options) (*Service, error) {
 		store: opts.Store, gw: opts.Plex, now: opts.Now, log: opts.Logger, lock: opts.PassLock,
 		urls: append([]string(nil), opts.ServerURLs...), defaults: opts.Defaults.withDefaults(),
 		retryBase: opts.RetryBase, retryMax: opts.RetryMax, lookback: opts.HistoryLookback,
+		wake: make(chan struct{}, 1),
 	}
 	callTimeout := opts.PlexCallTimeout
 	if callTimeout <= 0 {
 		callTimeout = DefaultPlexCallTimeout
 	}
-	s.gw = &boundedGateway{gw: opts.Plex, timeout: callTimeout, history: max(DefaultHistoryReadTimeout, callTimeout)}
+	s.gw = &boundedGateway{gw: opts.Plex, timeout: callTimeout, history: max(DefaultHistoryReadTimeout, callTimeout),
+		tvResult: s.notePlexTV}
 	if err := s.defaults.Validate(); err != nil {
 		return nil, fmt.Errorf("access: Options.Defaults: %w", err)
 	}
@@ -120,6 +127,9 @@ func New(opts Options) (*Service, error) {
 		s.lookback = DefaultHistoryLookback
 	}
 	if err := s.loadTokenState(); err != nil {
+		return nil, fmt.Errorf("access: %w", err)
+	}
+	if err := s.loadRetryState(); err != nil {
 		return nil, fmt.Errorf("access: %w", err)
 	}
 	return s, nil
