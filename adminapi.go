@@ -4,11 +4,15 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"net/http"
+	"slices"
 	"time"
 
 	"github.com/caddyserver/caddy/v2"
+	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
 
+	"github.com/plex-manager/caddy-plex-manager/handlers"
 	"github.com/plex-manager/caddy-plex-manager/storage"
 )
 
@@ -19,9 +23,10 @@ func init() {
 // adminAPI is the `admin.api.plex_manager` module: endpoints under /plex_manager/ on Caddy's admin
 // listener (localhost by default), for operators and the `caddy plex-manager` command.
 //
-//	GET /plex_manager/status   the running app's version, data directory, demo URL and workers
+//	GET  /plex_manager/status      the running app's version, data directory, demo URL and workers
 //	GET  /plex_manager/backup      an online, consistent backup of the store (Badger backup format)
 //	POST /plex_manager/setup-code  a fresh one-time setup code while no admin exists (409 after)
+//	GET  /plex_manager/routes      every route of every plex_manager handler of the running config
 //
 // The admin endpoint already controls the whole server (it can load any config), so handing out the
 // setup code there gives nothing away; it helps operators who cannot read the log.
@@ -41,6 +46,7 @@ func (a adminAPI) Routes() []caddy.AdminRoute {
 		{Pattern: "/plex_manager/status", Handler: caddy.AdminHandlerFunc(a.handleStatus)},
 		{Pattern: "/plex_manager/backup", Handler: caddy.AdminHandlerFunc(a.handleBackup)},
 		{Pattern: "/plex_manager/setup-code", Handler: caddy.AdminHandlerFunc(a.handleSetupCode)},
+		{Pattern: "/plex_manager/routes", Handler: caddy.AdminHandlerFunc(a.handleRoutes)},
 	}
 }
 
@@ -129,6 +135,115 @@ func (a adminAPI) handleSetupCode(w http.ResponseWriter, r *http.Request) error 
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Cache-Control", "no-store")
 	return json.NewEncoder(w).Encode(map[string]string{"setup_code": code})
+}
+
+// routeReport is one route of GET /plex_manager/routes: what a running plex_manager handler serves,
+// as its router registered it (not as the source reads).
+type routeReport struct {
+	// Server is the name of the HTTP server in the config ("srv0").
+	Server string `json:"server"`
+	// Hosts are the host matchers of the routes that lead to the handler (empty: any host).
+	Hosts []string `json:"hosts,omitempty"`
+	// Mode and BasePath are the handler's.
+	Mode     string `json:"mode"`
+	BasePath string `json:"base_path"`
+	// Method is the HTTP method (GET routes answer HEAD too).
+	Method string `json:"method"`
+	// Pattern is relative to the base path (API routes: relative to {base}/api/v1).
+	Pattern string `json:"pattern"`
+	// Path is the full path pattern (base path and API prefix included).
+	Path string `json:"path"`
+	// Kind is "page", "api", "public" or "open".
+	Kind string `json:"kind"`
+	// MinRole is the least role admitted ("" for public and open routes).
+	MinRole string `json:"min_role,omitempty"`
+	// CSRF reports whether cross-origin browser requests are refused (state-changing methods).
+	CSRF bool `json:"csrf"`
+	// MaxBody is the request-body limit in bytes of a state-changing route.
+	MaxBody int64 `json:"max_body,omitempty"`
+}
+
+// handleRoutes answers GET /plex_manager/routes: the routes of every provisioned plex_manager
+// handler of the running config, found by walking its HTTP servers' routes (subroutes, error routes
+// and named routes included), in server-name and config order.
+func (a adminAPI) handleRoutes(w http.ResponseWriter, r *http.Request) error {
+	if r.Method != http.MethodGet {
+		return caddy.APIError{HTTPStatus: http.StatusMethodNotAllowed, Err: fmt.Errorf("method %s not allowed", r.Method)}
+	}
+	out := []routeReport{}
+	appIface, err := caddy.ActiveContext().AppIfConfigured("http")
+	if err == nil {
+		httpApp, ok := appIface.(*caddyhttp.App)
+		if !ok {
+			return caddy.APIError{HTTPStatus: http.StatusInternalServerError, Err: fmt.Errorf("http app has unexpected type %T", appIface)}
+		}
+		for _, name := range slices.Sorted(maps.Keys(httpApp.Servers)) {
+			srv := httpApp.Servers[name]
+			visit := func(h *Handler, hosts []string) {
+				routes, ok := handlers.Routes(h.inner)
+				if !ok {
+					return
+				}
+				for _, ri := range routes {
+					out = append(out, routeReport{Server: name, Hosts: hosts, Mode: h.Mode, BasePath: h.BasePath,
+						Method: ri.Method, Pattern: ri.Pattern, Path: ri.Path, Kind: ri.Kind, MinRole: ri.Min.String(),
+						CSRF: ri.CSRF, MaxBody: ri.MaxBody})
+				}
+			}
+			walkRoutes(srv.Routes, nil, visit)
+			if srv.Errors != nil {
+				walkRoutes(srv.Errors.Routes, nil, visit)
+			}
+			for _, rn := range slices.Sorted(maps.Keys(srv.NamedRoutes)) {
+				if route := srv.NamedRoutes[rn]; route != nil {
+					walkRoutes(caddyhttp.RouteList{*route}, nil, visit)
+				}
+			}
+		}
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	return json.NewEncoder(w).Encode(out)
+}
+
+// walkRoutes calls visit for every plex_manager handler in routes and the subroutes below them,
+// with the host matchers of the routes that lead there (a route's own host matchers replace those
+// of the routes around it).
+func walkRoutes(routes caddyhttp.RouteList, hosts []string, visit func(*Handler, []string)) {
+	for _, route := range routes {
+		routeHosts := hosts
+		if own := hostsOf(route.MatcherSets); len(own) > 0 {
+			routeHosts = own
+		}
+		for _, mh := range route.Handlers {
+			switch h := mh.(type) {
+			case *Handler:
+				visit(h, routeHosts)
+			case *caddyhttp.Subroute:
+				walkRoutes(h.Routes, routeHosts, visit)
+				if h.Errors != nil {
+					walkRoutes(h.Errors.Routes, routeHosts, visit)
+				}
+			}
+		}
+	}
+}
+
+// hostsOf returns the hosts of the host matchers in sets.
+func hostsOf(sets caddyhttp.MatcherSets) []string {
+	var out []string
+	for _, set := range sets {
+		for _, m := range set {
+			switch hm := m.(type) {
+			case caddyhttp.MatchHost:
+				out = append(out, hm...)
+			case *caddyhttp.MatchHost:
+				out = append(out, *hm...)
+			}
+		}
+	}
+	slices.Sort(out)
+	return slices.Compact(out)
 }
 
 // Interface guard.

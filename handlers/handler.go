@@ -138,6 +138,22 @@ func (s *server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.mux.ServeHTTP(tw, r)
 }
 
+// Routes returns every route the handler serves, in registration order: its own and those its
+// features registered for its mode (the admin handler has no public routes, the invite handler no
+// page or API routes).
+func (s *server) Routes() []web.RouteInfo { return s.mux.Routes() }
+
+// Routes returns the routes h serves when h is a handler New returned (ok false for any other
+// handler). The root offers them on Caddy's admin endpoint (GET /plex_manager/routes), so tests and
+// operators can list what a running handler serves, with each route's least role and CSRF guard.
+func Routes(h http.Handler) (routes []web.RouteInfo, ok bool) {
+	s, ok := h.(*server)
+	if !ok || s == nil || s.mux == nil {
+		return nil, false
+	}
+	return s.Routes(), true
+}
+
 // recoverPanic turns a panic in a route into a logged 500 page (if the response has not started).
 // http.ErrAbortHandler keeps its meaning and is re-raised.
 func (s *server) recoverPanic(tw *trackingWriter, r *http.Request) {

@@ -6,9 +6,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"go/ast"
-	"go/parser"
-	"go/token"
 	"html"
 	"io"
 	"net"
@@ -19,7 +16,6 @@ import (
 	"path/filepath"
 	"regexp"
 	"slices"
-	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -342,14 +338,11 @@ func TestSecurityFreshInstanceHasNoDefaultAccess(t *testing.T) {
 	load(t, tc, secConfig(t, fake, secOptions{base: base}))
 	anon := browser(t, nil)
 
-	for _, r := range declaredRoutes(t) {
+	for _, r := range servedRoutes(t) {
 		if r.Kind != web.KindPage && r.Kind != web.KindAPI {
 			continue
 		}
-		path := base + fillPattern(r.Pattern)
-		if r.Kind == web.KindAPI {
-			path = base + web.APIPrefix + fillPattern(r.Pattern)
-		}
+		path := fillPattern(r.Path)
 		var body any
 		if r.stateChanging() {
 			body = url.Values{"x": {"1"}}
@@ -527,10 +520,13 @@ var reviewedReads = map[string]string{
 	"api GET /settings/access": "the access engine's purge rules and safety limits: auditors read them (handlers/users), admins change them",
 }
 
-// TestSecurityRolePolicyOfDeclaredRoutes checks the least role every route declares against the
-// role model: auditors change nothing (but their own account), the admin-only areas need admin.
-func TestSecurityRolePolicyOfDeclaredRoutes(t *testing.T) {
-	for _, r := range declaredRoutes(t) {
+// TestSecurityRolePolicyOfServedRoutes checks the least role of every route the running handlers
+// serve against the role model: auditors change nothing (but their own account), the admin-only
+// areas need admin.
+func TestSecurityRolePolicyOfServedRoutes(t *testing.T) {
+	fake := plextest.NewServer(t, plextest.Options{})
+	load(t, newTester(t), secConfig(t, fake, secOptions{base: "/manage"}))
+	for _, r := range servedRoutes(t) {
 		if r.Kind != web.KindPage && r.Kind != web.KindAPI {
 			continue
 		}
@@ -551,8 +547,8 @@ func TestSecurityRolePolicyOfDeclaredRoutes(t *testing.T) {
 	}
 }
 
-// TestSecurityEveryRouteRolesAndCSRF enumerates every route the wired handlers declare (see
-// declaredRoutes), checks the API ones against the OpenAPI document, then asks each through a
+// TestSecurityEveryRouteRolesAndCSRF enumerates every route the running handlers serve (see
+// servedRoutes), checks the API ones against the OpenAPI document, then asks each through a
 // real Caddy as anonymous, auditor, moderator and admin (browser session, and API key for the
 // API): anonymous pages go to sign-in, anonymous API calls get 401, a role below the route's
 // least role gets 403, and a role at or above it gets past the guard (no 401/403, no 5xx). Every
@@ -562,7 +558,7 @@ func TestSecurityEveryRouteRolesAndCSRF(t *testing.T) {
 	const base = "/manage"
 	root := freshInstance(t, fake, nil, secOptions{base: base})
 	actors := makeRoleActors(t, nil, root, base)
-	routes := declaredRoutes(t)
+	routes := servedRoutes(t)
 
 	// The OpenAPI document lists exactly the API routes.
 	st, body, _ := do(t, root, "GET", base+"/api/v1/openapi.json", nil)
@@ -578,26 +574,29 @@ func TestSecurityEveryRouteRolesAndCSRF(t *testing.T) {
 			documented[strings.ToUpper(m)+" "+p] = true
 		}
 	}
-	declared := map[string]bool{"GET /openapi.json": true}
+	served := map[string]bool{}
 	for _, r := range routes {
 		if r.Kind == web.KindAPI {
-			declared[r.Method+" "+strings.ReplaceAll(r.Pattern, "...}", "}")] = true
+			served[r.Method+" "+strings.ReplaceAll(r.Pattern, "...}", "}")] = true
 		}
 	}
-	for k := range declared {
+	if !served["GET /openapi.json"] {
+		t.Error("the admin endpoint does not list GET /openapi.json")
+	}
+	for k := range served {
 		if !documented[k] {
-			t.Errorf("API route %s is served but not in openapi.json (is its feature wired?)", k)
+			t.Errorf("API route %s is served but not in openapi.json", k)
 		}
 	}
 	for k := range documented {
-		if !declared[k] {
-			t.Errorf("openapi.json documents %s, which no wired source declares", k)
+		if !served[k] {
+			t.Errorf("openapi.json documents %s, which the admin handler does not serve", k)
 		}
 	}
 
 	// Guards. Routes that end the caller's sessions or remove the Plex token go last, so the
 	// others run on an intact instance.
-	rank := func(r declaredRoute) int {
+	rank := func(r servedRoute) int {
 		switch {
 		case r.Pattern == "/logout/everywhere":
 			return 2
@@ -606,17 +605,14 @@ func TestSecurityEveryRouteRolesAndCSRF(t *testing.T) {
 		}
 		return 0
 	}
-	slices.SortStableFunc(routes, func(a, b declaredRoute) int { return rank(a) - rank(b) })
+	slices.SortStableFunc(routes, func(a, b servedRoute) int { return rank(a) - rank(b) })
 	checked := 0
 	for _, r := range routes {
 		if r.Kind != web.KindPage && r.Kind != web.KindAPI {
 			continue
 		}
 		checked++
-		path := base + fillPattern(r.Pattern)
-		if r.Kind == web.KindAPI {
-			path = base + web.APIPrefix + fillPattern(r.Pattern)
-		}
+		path := fillPattern(r.Path)
 		// A body the handler refuses before doing anything (malformed form or JSON), so admitted
 		// requests prove the guard let them through without changing anything.
 		var reqBody any
@@ -685,17 +681,13 @@ func TestSecurityEveryRouteRolesAndCSRF(t *testing.T) {
 	admin := signIn(t, nil, base, "root")
 	csrf := 0
 	for _, r := range routes {
+		if r.CSRF != r.stateChanging() {
+			t.Errorf("%s: the router reports csrf %v", r, r.CSRF)
+		}
 		if !r.stateChanging() {
 			continue
 		}
-		path := fillPattern(r.Pattern)
-		switch {
-		case r.onInviteHandler():
-		case r.Kind == web.KindAPI:
-			path = base + web.APIPrefix + path
-		default:
-			path = base + path
-		}
+		path := fillPattern(r.Path)
 		csrf++
 		var reqBody any = url.Values{"username": {"intruder"}, "role": {"admin"}, "password": {secPassword}, "confirm": {secPassword}}
 		if r.Kind == web.KindAPI {
@@ -1528,306 +1520,4 @@ func TestSecurityNoTokenLeaks(t *testing.T) {
 		checkSecurityHeaders(t, fmt.Sprintf("%s %s (%d)", ex.Method, ex.URL, ex.Status), ex.Header)
 	}
 	t.Logf("scanned %d answers, %d log lines, %d Plex calls for %d secrets", len(exchanges), len(logs), len(plexCalls), len(secrets)+len(logOnly))
-}
-
-// ---------------------------------------------------------------------------------------------
-// Routes declared in the source
-
-// modulePath is the Go module of the project.
-const modulePath = "github.com/plex-manager/caddy-plex-manager"
-
-// declaredRoute is one route registration found in the source of the handlers the root wires in.
-// The kit keeps its route list (web.Mux.Routes) inside the handler handlers.New returns, out of
-// reach of a test that drives a real Caddy, so the security tests read the registrations from the
-// source instead: every r.Page / r.API / r.Public / m.Open call of package handlers and of every
-// handlers/* feature package the root package imports. A route added tomorrow is checked
-// tomorrow without editing the tests.
-type declaredRoute struct {
-	// Kind is web.KindPage, web.KindAPI, web.KindPublic or web.KindOpen.
-	Kind string
-	// Method is the HTTP method.
-	Method string
-	// Pattern is relative to the handler's base path (API: relative to {base}/api/v1).
-	Pattern string
-	// Min is the least role (RoleNone for public and open routes).
-	Min web.Role
-	// Where is file:line of the registration.
-	Where string
-	// File is the base name of the registering file.
-	File string
-}
-
-func (r declaredRoute) String() string {
-	return fmt.Sprintf("%s %s %s (min %s, %s)", r.Kind, r.Method, r.Pattern, r.Min, r.Where)
-}
-
-// stateChanging reports whether the route's method may change state (and so is CSRF-protected).
-func (r declaredRoute) stateChanging() bool {
-	switch r.Method {
-	case "GET", "HEAD", "OPTIONS":
-		return false
-	}
-	return true
-}
-
-// onInviteHandler reports whether the route is served by the invite handler: public routes, and
-// the handler's own open routes registered in handlers/routes.go (the invite landing page and the
-// placeholder code pages). Every other open route (sign-in, setup, Plex callback) is the admin
-// handler's.
-func (r declaredRoute) onInviteHandler() bool {
-	return r.Kind == web.KindPublic || (r.Kind == web.KindOpen && r.File == "routes.go")
-}
-
-// declaredRoutes parses the handler packages the root package wires in and returns every route
-// registration, deduplicated by kind, method and pattern.
-func declaredRoutes(t *testing.T) []declaredRoute {
-	t.Helper()
-	fset := token.NewFileSet()
-	rootFiles := parseDir(t, fset, "..")
-	dirs := []string{"../handlers"}
-	for _, f := range rootFiles {
-		for _, imp := range f.Imports {
-			p, _ := strconv.Unquote(imp.Path.Value)
-			if rel, ok := strings.CutPrefix(p, modulePath+"/handlers/"); ok && rel != "web" {
-				dirs = append(dirs, "../handlers/"+rel)
-			}
-		}
-	}
-	slices.Sort(dirs)
-	dirs = slices.Compact(dirs)
-
-	// String constants per import path, for patterns such as web.SetupPath+"/admin".
-	consts := map[string]map[string]string{}
-	files := map[string][]*ast.File{}
-	for _, dir := range append(slices.Clone(dirs), "../handlers/web") {
-		importPath := modulePath + "/" + strings.TrimPrefix(dir, "../")
-		files[importPath] = parseDir(t, fset, dir)
-	}
-	for pass := 0; pass < 3; pass++ {
-		for ip, fs := range files {
-			if consts[ip] == nil {
-				consts[ip] = map[string]string{}
-			}
-			for _, f := range fs {
-				for _, decl := range f.Decls {
-					gd, ok := decl.(*ast.GenDecl)
-					if !ok || gd.Tok != token.CONST {
-						continue
-					}
-					for _, spec := range gd.Specs {
-						vs := spec.(*ast.ValueSpec)
-						for i, name := range vs.Names {
-							if i < len(vs.Values) {
-								if s, ok := evalString(vs.Values[i], ip, importsOf(f), consts); ok {
-									consts[ip][name.Name] = s
-								}
-							}
-						}
-					}
-				}
-			}
-		}
-	}
-
-	seen := map[string]bool{}
-	var out []declaredRoute
-	for _, dir := range dirs {
-		ip := modulePath + "/" + strings.TrimPrefix(dir, "../")
-		for _, f := range files[ip] {
-			imports := importsOf(f)
-			ast.Inspect(f, func(n ast.Node) bool {
-				call, ok := n.(*ast.CallExpr)
-				if !ok {
-					return true
-				}
-				sel, ok := call.Fun.(*ast.SelectorExpr)
-				if !ok || len(call.Args) < 3 {
-					return true
-				}
-				kind := map[string]string{"Page": web.KindPage, "API": web.KindAPI, "Public": web.KindPublic, "Open": web.KindOpen}[sel.Sel.Name]
-				if kind == "" {
-					return true
-				}
-				method, ok := evalString(call.Args[0], ip, imports, consts)
-				if !ok || strings.ToUpper(method) != method || method == "" {
-					return true // not a route registration (render.Page and the like)
-				}
-				pos := fset.Position(call.Pos())
-				pattern, ok := evalString(call.Args[1], ip, imports, consts)
-				if !ok {
-					t.Errorf("%s: cannot read the pattern of a %s route; extend evalString", pos, sel.Sel.Name)
-					return true
-				}
-				r := declaredRoute{Kind: kind, Method: method, Pattern: pattern,
-					Where: fmt.Sprintf("%s:%d", strings.TrimPrefix(pos.Filename, "../"), pos.Line), File: filepath.Base(pos.Filename)}
-				if kind == web.KindPage || kind == web.KindAPI {
-					role, ok := roleOf(call.Args[2])
-					if !ok {
-						t.Errorf("%s: cannot read the least role of %s %s", pos, method, pattern)
-						return true
-					}
-					r.Min = role
-				}
-				key := kind + " " + method + " " + pattern
-				if !seen[key] {
-					seen[key] = true
-					out = append(out, r)
-				}
-				return true
-			})
-		}
-	}
-	if len(out) < 20 {
-		t.Fatalf("found only %d route registrations in %v; the source walker is broken", len(out), dirs)
-	}
-	return out
-}
-
-// parseDir parses the non-test Go files of dir.
-func parseDir(t *testing.T, fset *token.FileSet, dir string) []*ast.File {
-	t.Helper()
-	entries, err := os.ReadDir(dir)
-	if err != nil {
-		t.Fatalf("reading %s: %v", dir, err)
-	}
-	var out []*ast.File
-	for _, e := range entries {
-		if e.IsDir() || !strings.HasSuffix(e.Name(), ".go") || strings.HasSuffix(e.Name(), "_test.go") {
-			continue
-		}
-		f, err := parser.ParseFile(fset, filepath.Join(dir, e.Name()), nil, parser.SkipObjectResolution)
-		if err != nil {
-			t.Fatalf("parsing %s: %v", e.Name(), err)
-		}
-		out = append(out, f)
-	}
-	return out
-}
-
-// importsOf maps a file's import names to import paths.
-func importsOf(f *ast.File) map[string]string {
-	m := map[string]string{}
-	for _, imp := range f.Imports {
-		p, _ := strconv.Unquote(imp.Path.Value)
-		name := p[strings.LastIndex(p, "/")+1:]
-		if imp.Name != nil {
-			name = imp.Name.Name
-		}
-		m[name] = p
-	}
-	return m
-}
-
-// evalString evaluates a constant string expression: literals, constants of the same or another
-// parsed package, http.MethodX, and concatenations.
-func evalString(e ast.Expr, pkg string, imports map[string]string, consts map[string]map[string]string) (string, bool) {
-	switch e := e.(type) {
-	case *ast.BasicLit:
-		if e.Kind != token.STRING {
-			return "", false
-		}
-		s, err := strconv.Unquote(e.Value)
-		return s, err == nil
-	case *ast.Ident:
-		s, ok := consts[pkg][e.Name]
-		return s, ok
-	case *ast.SelectorExpr:
-		x, ok := e.X.(*ast.Ident)
-		if !ok {
-			return "", false
-		}
-		ip := imports[x.Name]
-		if ip == "net/http" {
-			if m, ok := strings.CutPrefix(e.Sel.Name, "Method"); ok {
-				return strings.ToUpper(m), true
-			}
-			return "", false
-		}
-		s, ok := consts[ip][e.Sel.Name]
-		return s, ok
-	case *ast.BinaryExpr:
-		if e.Op != token.ADD {
-			return "", false
-		}
-		a, ok1 := evalString(e.X, pkg, imports, consts)
-		b, ok2 := evalString(e.Y, pkg, imports, consts)
-		return a + b, ok1 && ok2
-	case *ast.ParenExpr:
-		return evalString(e.X, pkg, imports, consts)
-	}
-	return "", false
-}
-
-// roleOf reads web.RoleAuditor / RoleModerator / RoleAdmin.
-func roleOf(e ast.Expr) (web.Role, bool) {
-	sel, ok := e.(*ast.SelectorExpr)
-	if !ok {
-		return web.RoleNone, false
-	}
-	switch sel.Sel.Name {
-	case "RoleAuditor":
-		return web.RoleAuditor, true
-	case "RoleModerator":
-		return web.RoleModerator, true
-	case "RoleAdmin":
-		return web.RoleAdmin, true
-	}
-	return web.RoleNone, false
-}
-
-// fillPattern turns a ServeMux pattern into a concrete path with harmless parameter values that
-// name nothing existing.
-func fillPattern(pattern string) string {
-	values := map[string]string{
-		"code": "no-such-invite-code", "action": "join", "token": "no-such-token", "hash": "0000000000000000",
-		"name": "app.css", "server": "nosuchserver", "session": "nosuchsession", "user": "999999991",
-		"id": "999999992",
-	}
-	var b strings.Builder
-	for rest := pattern; rest != ""; {
-		i := strings.IndexByte(rest, '{')
-		if i < 0 {
-			b.WriteString(rest)
-			break
-		}
-		b.WriteString(rest[:i])
-		j := strings.IndexByte(rest[i:], '}')
-		name := strings.TrimSuffix(rest[i+1:i+j], "...")
-		if name != "$" {
-			v, ok := values[name]
-			if !ok {
-				v = "999999993"
-			}
-			b.WriteString(v)
-		}
-		rest = rest[i+j+1:]
-	}
-	return b.String()
-}
-
-// TestSecurityDeclaredRoutesWalker checks the source walker itself on routes every build has.
-func TestSecurityDeclaredRoutesWalker(t *testing.T) {
-	routes := declaredRoutes(t)
-	want := []string{
-		"open POST /login", "open POST /setup/admin", "page GET /admins", "api DELETE /api-keys/{id}",
-		"page POST /invites", "public GET /{code}", "api GET /events", "page POST /streams/rules",
-	}
-	have := map[string]declaredRoute{}
-	for _, r := range routes {
-		have[r.Kind+" "+r.Method+" "+r.Pattern] = r
-	}
-	for _, w := range want {
-		if _, ok := have[w]; !ok {
-			t.Errorf("the walker did not find %q", w)
-		}
-	}
-	if r := have["page GET /admins"]; r.Min != web.RoleAdmin {
-		t.Errorf("GET /admins min = %s, want admin", r.Min)
-	}
-	if got := fillPattern("/streams/{server}/{session}/terminate"); got != "/streams/nosuchserver/nosuchsession/terminate" {
-		t.Errorf("fillPattern = %q", got)
-	}
-	if got := fillPattern("/{$}"); got != "/" {
-		t.Errorf("fillPattern({$}) = %q", got)
-	}
 }

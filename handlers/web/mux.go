@@ -205,6 +205,7 @@ func (m *Mux) handle(info RouteInfo, h http.Handler, opts []RouteOption) {
 		o(&settings)
 	}
 	if !safeMethod(info.Method) {
+		info.CSRF, info.MaxBody = true, settings.maxBody
 		h = m.cop.Handler(limitBody(settings.maxBody, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			m.errorPage(w, r, http.StatusRequestEntityTooLarge)
 		}), h))

@@ -211,3 +211,32 @@ func TestJSONError(t *testing.T) {
 		t.Errorf("unencodable value: %d %q", rec.Code, rec.Body.String())
 	}
 }
+
+func TestRoutesReportCSRFAndBodyLimit(t *testing.T) {
+	ok := func(http.ResponseWriter, *http.Request) {}
+	m := newTestMux(t, Options{BasePath: "/b", MaxBody: 4096, Auth: &testAuth{}}, func(m *Mux) {
+		m.Page("GET", "/p", RoleAuditor, ok)
+		m.Page("POST", "/p", RoleModerator, ok)
+		m.API("PUT", "/a/{id}", RoleAdmin, ok, APIDoc{Summary: "x"})
+		m.Open("POST", "/upload", http.HandlerFunc(ok), MaxBody(1<<20))
+		m.Open("GET", "/healthz", http.HandlerFunc(ok))
+	})
+	want := map[string]RouteInfo{
+		"GET /b/p":                   {Kind: KindPage, Min: RoleAuditor},
+		"POST /b/p":                  {Kind: KindPage, Min: RoleModerator, CSRF: true, MaxBody: 4096},
+		"PUT /b/api/v1/a/{id}":       {Kind: KindAPI, Min: RoleAdmin, CSRF: true, MaxBody: 4096},
+		"POST /b/upload":             {Kind: KindOpen, CSRF: true, MaxBody: 1 << 20},
+		"GET /b/healthz":             {Kind: KindOpen},
+		"GET /b/api/v1/openapi.json": {Kind: KindAPI, Min: RoleAuditor},
+	}
+	got := m.Routes()
+	if len(got) != len(want) {
+		t.Fatalf("%d routes, want %d: %+v", len(got), len(want), got)
+	}
+	for _, r := range got {
+		w, ok := want[r.Method+" "+r.Path]
+		if !ok || r.Kind != w.Kind || r.Min != w.Min || r.CSRF != w.CSRF || r.MaxBody != w.MaxBody {
+			t.Errorf("%s %s: %+v, want %+v", r.Method, r.Path, r, w)
+		}
+	}
+}

@@ -98,4 +98,10 @@ type RouteInfo struct {
 	Min Role
 	// Doc is the API route's documentation.
 	Doc APIDoc
+	// CSRF reports whether the route refuses cross-origin browser requests
+	// (http.CrossOriginProtection): every route of a state-changing method.
+	CSRF bool
+	// MaxBody is the request-body limit in bytes of a state-changing route (0 for safe methods,
+	// whose bodies are not read).
+	MaxBody int64
 }
