@@ -27,11 +27,12 @@
 // reads Plex and moves last activity forward; it takes no lock. Every pass stores its report as a
 // pass.* event (RecentPasses).
 //
-// # Retries
+// # Retries and retention
 //
 // A change Plex could not take waits with a backoff. The first plex.tv answer after a failure makes
 // every waiting change due at once and wakes the enforcement loop, whose next pass retries them (one
-// attempt each, stopping again if Plex fails).
+// attempt each, stopping again if Plex fails). Finished intents are deleted by the enforcement loop,
+// at most hourly, once they are older than IntentRetention (done) or FailedIntentRetention (failed).
 //
 // Every time is stored in UTC; windows are instants, so time zones and daylight-saving transitions do
 // not move them.

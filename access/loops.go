@@ -39,9 +39,9 @@ type Loop struct {
 }
 
 // Loops returns the engine's background loops: enforce (also retries intents, woken at once when
-// plex.tv answers again after a failure), sync (after refreshing the servers and their libraries),
-// history and the opt-in automatic purge (a no-op unless the AutoPurge setting is on). The root runs
-// each with Serve.
+// plex.tv answers again after a failure, and at most hourly deletes finished intents past their
+// retention), sync (after refreshing the servers and their libraries), history and the opt-in automatic
+// purge (a no-op unless the AutoPurge setting is on). The root runs each with Serve.
 func (s *Service) Loops(iv Intervals) []Loop {
 	or := func(d, def time.Duration) time.Duration {
 		if d <= 0 {
@@ -52,6 +52,11 @@ func (s *Service) Loops(iv Intervals) []Loop {
 	return []Loop{
 		{Name: "access_enforce", Every: or(iv.Enforce, DefaultEnforceEvery), log: s.log, wake: s.wake, Run: func(ctx context.Context) error {
 			_, err := s.Enforce(ctx, ActorSystem)
+			if n, ran, serr := s.sweepIntents(); serr != nil {
+				s.log.Warn("plex_manager: deleting old finished intents failed", zap.String("error", serr.Error()))
+			} else if ran && n > 0 {
+				s.log.Info("plex_manager: deleted finished intents past their retention", zap.Int("intents", n))
+			}
 			return err
 		}},
 		{Name: "access_sync", Every: or(iv.Sync, DefaultSyncEvery), log: s.log, Run: func(ctx context.Context) error {

@@ -82,6 +82,9 @@ type Service struct {
 	tvTrouble atomic.Bool
 	// wake asks the enforcement loop for a pass now (buffered: wakes coalesce).
 	wake chan struct{}
+	// sweepMu guards lastSweep, when finished intents were last pruned (see sweepIntents).
+	sweepMu   sync.Mutex
+	lastSweep time.Time
 }
 
 // New checks opts and returns a Service. It reads the store but makes no Plex call; call
