@@ -22,11 +22,12 @@ const maxMembershipDays = 36500
 // expiry (start + days). An existing user keeps the libraries they had (the new ones are added; a share
 // of every library stays one, libraries added later included) and the later of the two expiries. With InviteeToken the new invitations are accepted on the invitee's
 // behalf (best effort; a failure leaves them pending). A Plex outage returns an error matching
-// ErrRetryScheduled: the share is made by a later pass.
+// ErrRetryScheduled: the share is made by a later pass. Unlike the admins' edits, Grant waits for the
+// pass lock whatever ctx says (a pass holds it at most one Plex call deadline once Plex stops
+// answering): an invitee who has signed in keeps the access they redeemed even if they leave the page,
+// since the grant is then recorded and carried out by a later pass.
 func (s *Service) Grant(ctx context.Context, actor string, req GrantRequest) (GrantResult, error) {
-	if err := s.lockCtx(ctx); err != nil {
-		return GrantResult{}, err
-	}
+	s.lock.Lock()
 	defer s.lock.Unlock()
 	return s.grantLocked(ctx, actor, req, EventUserJoined)
 }

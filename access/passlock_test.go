@@ -206,3 +206,23 @@ func sameKeys(a, b []string) bool {
 	}
 	return true
 }
+
+func TestGrantOfALeavingInviteeIsKept(t *testing.T) {
+	h := newHarness(t, plextest.Seed{})
+	ctx, cancel := context.WithCancel(h.ctx)
+	cancel() // the invitee closed the page
+	_, err := h.svc.Grant(ctx, ActorUser(daveID), GrantRequest{UserID: daveID, Username: "dave", Email: "dave@example.com",
+		Libraries: map[string][]string{srvID: {"4"}}})
+	if !errors.Is(err, ErrRetryScheduled) {
+		t.Fatalf("err = %v, want the grant recorded and its share retried", err)
+	}
+	if p := h.pending(); len(p) != 1 || p[0].UserID != daveID {
+		t.Fatalf("pending = %s", describePending(p))
+	}
+	h.clock.Add(2 * time.Minute)
+	_, err = h.svc.Enforce(h.ctx, ActorSystem)
+	mustOK(t, err, "Enforce")
+	if _, ok := h.shareOf(daveID); !ok {
+		t.Fatal("dave's share was not made by the next pass")
+	}
+}
