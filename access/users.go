@@ -26,11 +26,10 @@ func (s *Service) checkIdle(userID int64) error {
 // library when want.AllLibraries —, downloads, filters, library windows): created when missing,
 // updated when present; "already shared" is looked up and updated. Intent first, then Plex, then the
 // store with a user.shared event. A user whose access has not started (or has ended) only has the share
-// recorded for when it starts. It returns the share as stored.
+// recorded for when it starts. It returns the share as stored. Like Grant (it undoes a failed invite
+// redemption) it waits for the pass lock whatever ctx says.
 func (s *Service) ApplyShare(ctx context.Context, actor string, userID int64, serverID string, want storage.Share, reason string) (storage.Share, error) {
-	if err := s.lockCtx(ctx); err != nil {
-		return storage.Share{}, err
-	}
+	s.lock.Lock()
 	defer s.lock.Unlock()
 	servers, err := s.serverMap()
 	if err != nil {
@@ -97,11 +96,10 @@ func (s *Service) ApplyShare(ctx context.Context, actor string, userID int64, se
 }
 
 // RevokeShare removes the user's share of one server (Plex first; "not found" counts as done), then
-// records it with a user.unshared event. A user without a share there is left alone.
+// records it with a user.unshared event. A user without a share there is left alone. Like Grant (it
+// undoes a failed invite redemption) it waits for the pass lock whatever ctx says.
 func (s *Service) RevokeShare(ctx context.Context, actor string, userID int64, serverID, reason string) error {
-	if err := s.lockCtx(ctx); err != nil {
-		return err
-	}
+	s.lock.Lock()
 	defer s.lock.Unlock()
 	u, err := s.getUser(userID)
 	if err != nil {
