@@ -20,13 +20,14 @@
 // # Passes and locking
 //
 // Sync, Enforce, purges and every Plex-changing admin operation hold Options.PassLock, so a worker
-// loop, an admin and the Service of an overlapping Caddy config never interleave. Passes and the admins'
-// operations wait for the lock only as long as their context allows (then ErrEngineBusy, nothing
-// changed); the invite redemption (Grant) and its undo (ApplyShare, RevokeShare) wait regardless, so a
-// redemption is never lost to an invitee leaving the page. Every Plex call gets a deadline (Options.PlexCallTimeout), so a call Plex never answers holds the lock for at
-// most that long: the pass then finds Plex down and leaves the rest to the next pass. HistoryPass only
-// reads Plex and moves last activity forward; it takes no lock. Every pass stores its report as a
-// pass.* event (RecentPasses).
+// loop, an admin and the Service of an overlapping Caddy config never interleave. Passes and the
+// admins' operations wait for the lock only as long as their context allows (then ErrEngineBusy,
+// nothing changed); the invite redemption (Grant) and its undo (ApplyShare, RevokeShare) wait
+// regardless, so a redemption is never lost to an invitee leaving the page. Every Plex call gets a
+// deadline (Options.PlexCallTimeout), so a call Plex never answers holds the lock for at most that
+// long: the pass then finds Plex down and leaves the rest to the next pass. HistoryPass only reads
+// Plex and moves last activity forward; it takes no lock. Every pass stores its report as a pass.*
+// event (RecentPasses).
 //
 // # Retries and retention
 //
