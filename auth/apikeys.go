@@ -57,8 +57,11 @@ func wellFormedKey(key string) bool {
 	if !strings.HasPrefix(key, APIKeyPrefix) {
 		return false
 	}
-	b, err := keyEncoding.DecodeString(key[len(APIKeyPrefix):])
-	return err == nil && len(b) == apiKeyBytes
+	body := key[len(APIKeyPrefix):]
+	b, err := keyEncoding.DecodeString(body)
+	// The decoder ignores the unused low bits of the last character; only the one spelling
+	// NewAPIKey writes is well formed.
+	return err == nil && len(b) == apiKeyBytes && keyEncoding.EncodeToString(b) == body
 }
 
 // APIKeyOptions configures APIKeys.

@@ -81,6 +81,22 @@ func TestAPIKeyInputs(t *testing.T) {
 	}
 }
 
+func TestWellFormedKey(t *testing.T) {
+	for key, want := range map[string]bool{
+		NewAPIKey():                            true,
+		"pmk_" + strings.Repeat("A", 52):       true,
+		"pmk_" + strings.Repeat("A", 51) + "B": false, // same bytes as the one above: unused bits set
+		"pmk_" + strings.Repeat("A", 51):       false,
+		"pmk_" + strings.Repeat("a", 52):       false,
+		"PMK_" + strings.Repeat("A", 52):       false,
+		"":                                     false,
+	} {
+		if got := wellFormedKey(key); got != want {
+			t.Errorf("wellFormedKey(%q) = %t, want %t", key, got, want)
+		}
+	}
+}
+
 func TestBootstrapKey(t *testing.T) {
 	keys, _ := NewAPIKeys(APIKeyOptions{Store: newStore(t), Bootstrap: "from-the-caddyfile-0123456789"})
 	rec, err := keys.Authenticate("from-the-caddyfile-0123456789")

@@ -132,6 +132,10 @@ func encodeHash(p Params, salt, key []byte) string {
 
 // decodeHash parses a PHC string, refusing other algorithms, versions and out-of-range costs.
 func decodeHash(encoded string) (Params, []byte, []byte, error) {
+	// The base64 decoder skips line breaks even in strict mode; a hash has none.
+	if strings.ContainsAny(encoded, "\r\n") {
+		return Params{}, nil, nil, ErrMalformedHash
+	}
 	parts := strings.Split(encoded, "$")
 	if len(parts) != 6 || parts[0] != "" || parts[1] != "argon2id" {
 		return Params{}, nil, nil, ErrMalformedHash
@@ -140,11 +144,14 @@ func decodeHash(encoded string) (Params, []byte, []byte, error) {
 		return Params{}, nil, nil, fmt.Errorf("%w: unsupported version", ErrMalformedHash)
 	}
 	var p Params
+	seen := map[string]bool{}
 	for _, kv := range strings.Split(parts[3], ",") {
 		k, v, ok := strings.Cut(kv, "=")
-		if !ok {
+		if !ok || seen[k] {
+			// Each cost is given once: with a repeat, which one counts would be a guess.
 			return Params{}, nil, nil, ErrMalformedHash
 		}
+		seen[k] = true
 		n, err := strconv.ParseUint(v, 10, 32)
 		if err != nil {
 			return Params{}, nil, nil, ErrMalformedHash

@@ -104,8 +104,9 @@ func validToken(token string) bool {
 	if len(token) != base64.RawURLEncoding.EncodedLen(tokenBytes) {
 		return false
 	}
-	_, err := base64.RawURLEncoding.Strict().DecodeString(token)
-	return err == nil
+	// The decoder skips line breaks, so the decoded length is checked too.
+	b, err := base64.RawURLEncoding.Strict().DecodeString(token)
+	return err == nil && len(b) == tokenBytes
 }
 
 // expiry is when a session ends if not touched again.
