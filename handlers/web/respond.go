@@ -6,10 +6,14 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"mime"
 	"net/http"
+	"reflect"
+	"slices"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // JSON answers v encoded as JSON with status. Encoding happens before anything is written, so a
@@ -78,14 +82,27 @@ func BadInput(w http.ResponseWriter, field, message string) {
 // DecodeJSON reads the request body as one JSON value into v. Unknown fields, a wrong type, a
 // missing or non-JSON Content-Type, an empty or oversized body, and trailing data are refused:
 // it answers 400 (naming the field where there is one), 413 or 415 itself and returns false.
+// The answer never repeats a value the client sent (only field names).
 func DecodeJSON(w http.ResponseWriter, r *http.Request, v any) bool {
 	if mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type")); err != nil || mt != "application/json" {
 		JSONError(w, http.StatusUnsupportedMediaType, "the request body must be JSON (Content-Type: application/json)")
 		return false
 	}
-	dec := json.NewDecoder(r.Body)
+	// The body is read whole (state-changing routes limit its size) so that a value a field's own
+	// decoder refuses can be traced back to its field.
+	body, err := io.ReadAll(r.Body)
+	if err != nil {
+		var tooLarge *http.MaxBytesError
+		if errors.As(err, &tooLarge) {
+			JSONError(w, http.StatusRequestEntityTooLarge, "request too large")
+		} else {
+			JSONError(w, http.StatusBadRequest, "the request body could not be read")
+		}
+		return false
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
-	err := dec.Decode(v)
+	err = dec.Decode(v)
 	if err == nil {
 		if _, extra := dec.Token(); !errors.Is(extra, io.EOF) {
 			JSONError(w, http.StatusBadRequest, "the request body must hold exactly one JSON value")
@@ -119,11 +136,73 @@ func DecodeJSON(w http.ResponseWriter, r *http.Request, v any) bool {
 		field := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
 		BadInput(w, field, "unknown field")
 	default:
-		// Errors from a field's UnmarshalJSON/UnmarshalText: the message is the type's own and
-		// names no value, but not the field either.
-		JSONError(w, http.StatusBadRequest, "invalid request body: "+err.Error())
+		// An error of a field's own UnmarshalJSON/UnmarshalText. encoding/json names no field for
+		// it, and its text may repeat the value (time.Time's does): find the field, and keep the
+		// text only when it does not contain the value sent.
+		field, raw := fieldOf(body, v, err)
+		msg := valueMessage(err, raw, field != "")
+		if field == "" {
+			JSONError(w, http.StatusBadRequest, "invalid request body: "+msg)
+		} else {
+			BadInput(w, field, msg)
+		}
 	}
 	return false
+}
+
+// fieldOf returns the top-level key of the JSON object body whose value alone fails to decode
+// into a fresh value of v's type with the error err (or, failing an exact match, the first key
+// whose value alone fails), and that value (a JSON string unquoted). It returns "" when body is
+// not an object or v's type refuses even an empty object (it judges the body as a whole).
+func fieldOf(body []byte, v any, err error) (field, raw string) {
+	t := reflect.TypeOf(v)
+	if t == nil || t.Kind() != reflect.Pointer {
+		return "", ""
+	}
+	fresh := func() any { return reflect.New(t.Elem()).Interface() }
+	var obj map[string]json.RawMessage
+	if json.Unmarshal(body, &obj) != nil || json.Unmarshal([]byte("{}"), fresh()) != nil {
+		return "", ""
+	}
+	for _, k := range slices.Sorted(maps.Keys(obj)) {
+		one, merr := json.Marshal(map[string]json.RawMessage{k: obj[k]})
+		if merr != nil {
+			continue
+		}
+		kerr := json.Unmarshal(one, fresh())
+		if kerr == nil {
+			continue
+		}
+		if field == "" || kerr.Error() == err.Error() {
+			field, raw = k, string(obj[k])
+			var s string
+			if json.Unmarshal(obj[k], &s) == nil {
+				raw = s
+			}
+		}
+		if kerr.Error() == err.Error() {
+			break
+		}
+	}
+	return field, raw
+}
+
+// valueMessage is the message for err, an error of a field's own decoder, without the value
+// sent: time.Time's errors get a fixed text, others keep their own text unless it contains raw
+// (the field's value) or, when the field is unknown, always get a fixed text.
+func valueMessage(err error, raw string, known bool) string {
+	var pe *time.ParseError
+	if errors.As(err, &pe) {
+		return "must be an RFC 3339 date-time, such as 2026-05-01T12:00:00Z"
+	}
+	msg := err.Error()
+	switch {
+	case !known:
+		return "a value has the wrong format"
+	case len(raw) >= 3 && strings.Contains(msg, raw), strings.Contains(msg, strconv.Quote(raw)):
+		return "has a value this field does not accept"
+	}
+	return msg
 }
 
 // jsonKind names a Go kind in JSON's words.

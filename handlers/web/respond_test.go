@@ -2,6 +2,8 @@ package web
 
 import (
 	"encoding/json"
+	"errors"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -11,10 +13,15 @@ import (
 
 func TestDecodeJSON(t *testing.T) {
 	type input struct {
-		Name  string    `json:"name"`
-		Count int       `json:"count"`
-		When  time.Time `json:"when"`
-		Role  Role      `json:"role"`
+		Name   string    `json:"name"`
+		Count  int       `json:"count"`
+		When   time.Time `json:"when"`
+		Role   Role      `json:"role"`
+		Echo   echoer    `json:"echo"`
+		Plain  plainErr  `json:"plain"`
+		Nested struct {
+			At time.Time `json:"at"`
+		} `json:"nested"`
 	}
 	m := newTestMux(t, Options{MaxBody: 64, Auth: &testAuth{}}, func(m *Mux) {
 		m.API("POST", "/in", RoleAuditor, func(w http.ResponseWriter, r *http.Request) {
@@ -41,8 +48,12 @@ func TestDecodeJSON(t *testing.T) {
 		{"wrong type", "application/json", `{"count":"two"}`, 400, "count", "want an integer"},
 		{"wrong type string", "application/json", `{"name":5}`, 400, "name", "want a string"},
 		{"not an object", "application/json", `[1,2]`, 400, "", "want an object"},
-		{"bad time", "application/json", `{"when":"yesterday"}`, 400, "", "invalid request body"},
-		{"bad role", "application/json", `{"role":"root"}`, 400, "", "unknown role"},
+		{"bad time", "application/json", `{"when":"SECRETVALUE"}`, 400, "when", "must be an RFC 3339 date-time"},
+		{"bad nested time", "application/json", `{"nested":{"at":"SECRETVALUE"}}`, 400, "nested", "RFC 3339"},
+		{"bad role", "application/json", `{"role":"SECRETVALUE"}`, 400, "role", "unknown role: want admin"},
+		{"own error echoing the value", "application/json", `{"name":"x","echo":"SECRETVALUE"}`, 400, "echo", "does not accept"},
+		{"own error echoing a short value", "application/json", `{"echo":"ab"}`, 400, "echo", "does not accept"},
+		{"own error without the value", "application/json", `{"plain":"SECRETVALUE"}`, 400, "plain", "plain: not a plain value"},
 		{"trailing data", "application/json", `{"name":"x"} {"name":"y"}`, 400, "", "exactly one"},
 		{"too large", "application/json", `{"name":"` + strings.Repeat("x", 100) + `"}`, 413, "", "too large"},
 	}
@@ -51,6 +62,9 @@ func TestDecodeJSON(t *testing.T) {
 			rec := do(m, "POST", "/api/v1/in", map[string]string{"Content-Type": tt.ctype, "Authorization": "Bearer auditor"}, strings.NewReader(tt.body))
 			if rec.Code != tt.status || !strings.Contains(rec.Body.String(), tt.contains) {
 				t.Fatalf("%d %s, want %d containing %q", rec.Code, rec.Body.String(), tt.status, tt.contains)
+			}
+			if strings.Contains(rec.Body.String(), "SECRET") {
+				t.Errorf("the answer repeats the value sent: %s", rec.Body.String())
 			}
 			if tt.status != 200 {
 				var e ErrorBody
@@ -121,4 +135,36 @@ func TestLocalTarget(t *testing.T) {
 	})
 	rec := httptest.NewRecorder()
 	m.ServeHTTP(rec, httptest.NewRequest("GET", "/m/t", nil))
+}
+
+// echoer refuses every value with an error that repeats it, as time.Time's does.
+type echoer struct{}
+
+func (*echoer) UnmarshalJSON(b []byte) error { return fmt.Errorf("cannot use %s here", b) }
+
+// plainErr refuses every value with an error that does not repeat it.
+type plainErr struct{}
+
+func (*plainErr) UnmarshalJSON([]byte) error { return errors.New("not a plain value") }
+
+// wholeErr refuses itself as a whole (no field to blame): the answer names no field and repeats
+// nothing.
+type wholeErr struct{}
+
+func (*wholeErr) UnmarshalJSON(b []byte) error { return fmt.Errorf("bad body %s", b) }
+
+func TestDecodeJSONWholeValueError(t *testing.T) {
+	m := newTestMux(t, Options{Auth: &testAuth{}}, func(m *Mux) {
+		m.API("POST", "/in", RoleAuditor, func(w http.ResponseWriter, r *http.Request) {
+			var in wholeErr
+			if DecodeJSON(w, r, &in) {
+				JSON(w, http.StatusOK, in)
+			}
+		}, APIDoc{Summary: "decode", Request: map[string]any{}})
+	})
+	rec := do(m, "POST", "/api/v1/in", map[string]string{"Content-Type": "application/json", "Authorization": "Bearer auditor"},
+		strings.NewReader(`{"a":"SECRETVALUE"}`))
+	if rec.Code != 400 || strings.Contains(rec.Body.String(), "SECRET") || !strings.Contains(rec.Body.String(), "wrong format") {
+		t.Errorf("%d %s", rec.Code, rec.Body.String())
+	}
 }

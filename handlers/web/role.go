@@ -1,7 +1,7 @@
 package web
 
 import (
-	"fmt"
+	"errors"
 )
 
 // Role is an admin's (or an API key's) level of access. Roles are ordered: a route that needs
@@ -85,7 +85,7 @@ func (r Role) MarshalText() ([]byte, error) {
 func (r *Role) UnmarshalText(b []byte) error {
 	v, ok := ParseRole(string(b))
 	if !ok {
-		return fmt.Errorf("unknown role %q: want admin, moderator or auditor", string(b))
+		return errors.New("unknown role: want admin, moderator or auditor")
 	}
 	*r = v
 	return nil
