@@ -3,9 +3,13 @@ package access
 import (
 	"cmp"
 	"context"
+	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
+
+	"go.uber.org/zap"
 
 	"github.com/plex-manager/caddy-plex-manager/storage"
 )
@@ -112,20 +116,53 @@ func (s *Service) Purge(ctx context.Context, actor string, userIDs []int64) (Pur
 
 // AutoPurge is the scheduled purge: a no-op unless the AutoPurge setting is on; then every eligible
 // user is removed — unless they are more than the removal cap, when nothing is removed and a
-// purge.capped event is recorded.
+// purge.capped event is recorded. It also waits (removes nobody, the report's Error says why) until
+// the watch history of every server has been read once: before that everyone looks as if they never
+// watched, and join dates come from Plex, so a fresh install would see most users as inactive.
 func (s *Service) AutoPurge(ctx context.Context) (PurgeReport, error) {
 	settings, err := s.Settings()
 	if err != nil {
 		return PurgeReport{}, err
 	}
+	idle := PurgeReport{PassReport: PassReport{Kind: "purge", Actor: ActorSystem, Planned: []Change{}, Changes: []Change{}},
+		Removed: []int64{}, Skipped: []PurgeExclusion{}}
 	if !settings.AutoPurge {
-		return PurgeReport{PassReport: PassReport{Kind: "purge", Actor: ActorSystem, Planned: []Change{}, Changes: []Change{}}}, nil
+		return idle, nil
+	}
+	unread, err := s.historyUnread()
+	if err != nil {
+		return PurgeReport{}, err
+	}
+	if len(unread) > 0 {
+		idle.Error = fmt.Sprintf("the watch history of %s has not been read yet; the automatic purge waits for it",
+			strings.Join(unread, ", "))
+		s.log.Info("plex_manager: automatic purge skipped", zap.String("reason", idle.Error))
+		return idle, nil
 	}
 	if err := s.lockCtx(ctx); err != nil {
 		return PurgeReport{}, err
 	}
 	defer s.lock.Unlock()
 	return s.purgeLocked(ctx, ActorSystem, nil, true)
+}
+
+// historyUnread names the servers (with a URL) whose watch history no history pass has read yet.
+func (s *Service) historyUnread() ([]string, error) {
+	servers, err := s.store.ListServers()
+	if err != nil {
+		return nil, fmt.Errorf("reading servers: %w", err)
+	}
+	marks := map[string]time.Time{}
+	if err := s.store.GetSetting(watermarkKey, &marks); err != nil && !errors.Is(err, storage.ErrNotFound) {
+		return nil, fmt.Errorf("reading history watermarks: %w", err)
+	}
+	var out []string
+	for _, srv := range servers {
+		if _, read := marks[srv.ID]; srv.URL != "" && !read {
+			out = append(out, cmpOr(srv.Name, srv.ID))
+		}
+	}
+	return out, nil
 }
 
 // purgeLocked removes the requested users that are eligible (all eligible users when auto is set,

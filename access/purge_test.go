@@ -133,6 +133,14 @@ func TestAutoPurgeOptInAndCapped(t *testing.T) {
 	}
 	_, err = h.svc.PutSettings("admin:root", Settings{AutoPurge: true, RemovalCap: 2})
 	mustOK(t, err, "settings")
+	// Nobody is removed before the watch history has been read: everyone would look inactive.
+	rep, err = h.svc.AutoPurge(h.ctx)
+	mustOK(t, err, "AutoPurge before the history pass")
+	if len(rep.Removed) != 0 || rep.Capped || !contains(rep.Error, "Basement") || len(h.fake.Calls()) != 0 {
+		t.Fatalf("auto purge before the history was read: %+v", rep)
+	}
+	_, err = h.svc.HistoryPass(h.ctx)
+	mustOK(t, err, "HistoryPass")
 	rep, err = h.svc.AutoPurge(h.ctx)
 	mustOK(t, err, "AutoPurge capped")
 	if !rep.Capped || len(rep.Removed) != 0 || len(h.events(EventPurgeCapped)) != 1 {
