@@ -11,18 +11,20 @@ import (
 )
 
 // parseTime reads an RFC 3339 time or a date; a date as upper bound means the end of that day.
+// A time whose UTC year RFC 3339 cannot write (before 0000 or after 9999, reachable through an
+// offset) is refused, so every accepted filter can be written back into a link.
 func parseTime(s string, end bool) (time.Time, bool) {
 	s = strings.TrimSpace(s)
-	if t, err := time.Parse(time.RFC3339, s); err == nil {
-		return t.UTC(), true
+	t, err := time.Parse(time.RFC3339, s)
+	if err == nil {
+		t = t.UTC()
+	} else if t, err = time.Parse("2006-01-02", s); err == nil && end {
+		t = t.Add(24*time.Hour - time.Nanosecond)
 	}
-	if t, err := time.Parse("2006-01-02", s); err == nil {
-		if end {
-			t = t.Add(24*time.Hour - time.Nanosecond)
-		}
-		return t, true
+	if err != nil || t.Year() < 0 || t.Year() > 9999 {
+		return time.Time{}, false
 	}
-	return time.Time{}, false
+	return t, true
 }
 
 // parseQuery reads the event filters of a request; the error names the field.
@@ -80,11 +82,13 @@ func filterValues(q storage.EventQuery) url.Values {
 	if q.UserID != 0 {
 		v.Set("user_id", strconv.FormatInt(q.UserID, 10))
 	}
+	// To the nanosecond: the next page and the exports select exactly the page's events (a date
+	// as upper bound is the day's last nanosecond).
 	if !q.Since.IsZero() {
-		v.Set("since", q.Since.Format(time.RFC3339))
+		v.Set("since", q.Since.Format(time.RFC3339Nano))
 	}
 	if !q.Until.IsZero() {
-		v.Set("until", q.Until.Format(time.RFC3339))
+		v.Set("until", q.Until.Format(time.RFC3339Nano))
 	}
 	return v
 }

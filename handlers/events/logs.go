@@ -3,6 +3,7 @@ package events
 import (
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 
@@ -36,11 +37,16 @@ func logQuery(v url.Values) (logbuf.Query, logsView) {
 		lv.Level = "info"
 	}
 	var l zapcore.Level
-	if err := l.UnmarshalText([]byte(lv.Level)); err == nil {
-		q.MinLevel = l
-	} else {
-		lv.Level = "info"
+	if err := l.UnmarshalText([]byte(lv.Level)); err != nil {
+		l = zapcore.InfoLevel
 	}
+	// The page offers logbuf.Levels(): any other spelling zap accepts ("WARN") becomes its own
+	// name, and the levels above error (dpanic, panic, fatal) become error, so the level shown and
+	// carried by the links is the one filtered on.
+	if !slices.Contains(lv.Levels, l.String()) && l > zapcore.ErrorLevel {
+		l = zapcore.ErrorLevel
+	}
+	q.MinLevel, lv.Level = l, l.String()
 	return q, lv
 }
 

@@ -22,6 +22,9 @@ func FuzzEventQuery(f *testing.F) {
 		"type=user.removed&until=2026-02-01T10:00:00Z", "since=2026-01-01T00:00:00%2B01:00",
 		"user=5&user_id=7", "user_id=0", "type=a/b", "type=a%20b", "since=yesterday", "limit=0", "limit=1001",
 		"before=01HZX&limit=1", "actor=%20%20", "type=" + strings.Repeat("x", 101),
+		// notes/fuzz-findings.md E1 (sub-second and end-of-day bounds) and E2 (years out of range).
+		"until=2026-01-01", "since=2026-01-01T10:00:00.5Z",
+		"since=0000-01-01T00:00:00%2B01:00", "until=9999-12-31T23:00:00-05:00",
 	} {
 		f.Add(s)
 	}
@@ -62,7 +65,9 @@ func FuzzEventQuery(f *testing.F) {
 }
 
 func FuzzLogQuery(f *testing.F) {
-	for _, s := range []string{"", "level=debug&q=%20plex%20&follow=1", "level=error", "level=nope", "follow=true"} {
+	for _, s := range []string{"", "level=debug&q=%20plex%20&follow=1", "level=error", "level=nope", "follow=true",
+		// notes/fuzz-findings.md E3: other spellings and levels the page does not offer.
+		"level=WARN", "level=Error", "level=dpanic", "level=panic", "level=fatal"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, raw string) {
