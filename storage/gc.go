@@ -27,6 +27,9 @@ func (s *Store) GC() (err error) {
 	if err := s.checkOpen(); err != nil {
 		return err
 	}
+	if err := s.guard.admit(); err != nil {
+		return fmt.Errorf("value-log GC skipped: %w", err)
+	}
 	defer func() {
 		if r := recover(); r != nil {
 			err = fmt.Errorf("value-log GC panicked: %v", r)

@@ -22,6 +22,17 @@ type Options struct {
 	// it on, which is the recommended setting for disk (the write rate is tiny and the data is
 	// people's access).
 	SyncWrites bool
+	// MinFreeBytes is the free space on the database's file system below which writes are refused
+	// with ErrDiskFull (see diskguard.go for why Badger must not meet a full disk). Zero means 64 MiB;
+	// a negative value turns the guard off (tests of other things only).
+	MinFreeBytes int64
+	// ReserveBytes is the size of the reserve file kept in the database directory and released when
+	// the disk is found nearly full, so Badger's own flushes still have room. Zero means 32 MiB; a
+	// negative value keeps no reserve file.
+	ReserveBytes int64
+
+	// freeSpace replaces the statfs reading in tests (nil: the real one).
+	freeSpace freeSpaceFunc
 }
 
 // DefaultOptions returns the recommended options for a database in dir: on disk, SyncWrites on.

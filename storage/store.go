@@ -36,6 +36,9 @@ type Store struct {
 	// subs are told about committed events (Subscribe).
 	subs subscribers
 
+	// guard refuses writes when the disk is nearly full (nil in memory).
+	guard *diskGuard
+
 	closed    atomic.Bool
 	closeOnce sync.Once
 	closeErr  error
@@ -50,15 +53,15 @@ func Open(opts Options) (*Store, error) {
 
 // openWithMigrations is Open with an explicit migration list (tests use their own).
 func openWithMigrations(opts Options, list []migration) (*Store, error) {
-	db, err := openDB(opts)
-	if err != nil {
-		return nil, err
-	}
 	logger := opts.Logger
 	if logger == nil {
 		logger = zap.NewNop()
 	}
-	s := &Store{db: db, opts: opts, logger: logger, touched: make(map[string]time.Time)}
+	db, guard, err := openGuarded(opts, logger)
+	if err != nil {
+		return nil, err
+	}
+	s := &Store{db: db, opts: opts, logger: logger, touched: make(map[string]time.Time), guard: guard}
 	if err := s.migrate(list); err != nil {
 		_ = db.Close()
 		return nil, fmt.Errorf("%s: %w", describeDir(opts), err)
@@ -67,7 +70,27 @@ func openWithMigrations(opts Options, list []migration) (*Store, error) {
 		_ = db.Close()
 		return nil, fmt.Errorf("%s: loading users: %w", describeDir(opts), err)
 	}
+	guard.ensureReserve()
 	return s, nil
+}
+
+// openGuarded opens the database after checking that its file system has room to, and returns the
+// free-space guard for its writes (nil in memory).
+func openGuarded(opts Options, logger *zap.Logger) (*badger.DB, *diskGuard, error) {
+	guard := newDiskGuard(opts, logger)
+	if guard != nil {
+		if err := os.MkdirAll(opts.Dir, 0o700); err != nil {
+			return nil, nil, fmt.Errorf("creating database directory %q: %w", opts.Dir, err)
+		}
+		if err := guard.checkOpen(); err != nil {
+			return nil, nil, fmt.Errorf("%s: %w", describeDir(opts), err)
+		}
+	}
+	db, err := openDB(opts)
+	if err != nil {
+		return nil, nil, err
+	}
+	return db, guard, nil
 }
 
 // openDB opens the Badger database with the small-memory profile and turns Badger's errors (and its
@@ -116,6 +139,7 @@ func (s *Store) Generation() uint64 { return s.gen.Load() }
 func (s *Store) Close() error {
 	s.closeOnce.Do(func() {
 		s.closed.Store(true)
+		s.guard.beforeClose()
 		if err := s.db.Close(); err != nil {
 			s.closeErr = fmt.Errorf("closing %s: %w", describeDir(s.opts), err)
 		}

@@ -73,6 +73,9 @@ func (s *Store) updateOnce(fn func(*Tx) error) error {
 	if err := s.checkOpen(); err != nil {
 		return err
 	}
+	if err := s.guard.admit(); err != nil {
+		return err
+	}
 	txn := s.db.NewTransaction(true)
 	defer txn.Discard()
 	tx := &Tx{txn: txn, store: s, writable: true}
