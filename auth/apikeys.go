@@ -161,7 +161,9 @@ func (k *APIKeys) Authenticate(key string) (storage.APIKey, error) {
 	if rec.RevokedAt != nil {
 		return storage.APIKey{}, ErrInvalidKey
 	}
-	if err := k.opts.Store.TouchAPIKey(rec.ID, k.opts.Now().UTC()); err != nil {
+	// A full data disk refuses the last-used stamp; the key still works (reads go on while the
+	// administrator frees space).
+	if err := k.opts.Store.TouchAPIKey(rec.ID, k.opts.Now().UTC()); err != nil && !errors.Is(err, storage.ErrDiskFull) {
 		return storage.APIKey{}, fmt.Errorf("recording an API key's use: %w", err)
 	}
 	return rec, nil

@@ -181,7 +181,8 @@ func (s *Sessions) Lookup(token string) (SessionInfo, error) {
 		if err == nil {
 			err = s.opts.Store.CommitSession(key, storage.Session{AdminID: info.AdminID, Data: data, Expiry: s.expiry(info)})
 		}
-		if err != nil {
+		// A full data disk refuses the stamp; the session stays valid (it only idles out sooner).
+		if err != nil && !errors.Is(err, storage.ErrDiskFull) {
 			return SessionInfo{}, fmt.Errorf("recording a session's visit: %w", err)
 		}
 	}

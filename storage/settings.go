@@ -67,6 +67,10 @@ func clientIDKey() []byte { return keyOf("meta", "client_id") }
 // plex.tv sees one device rather than a new one per start.
 func (s *Store) ClientID() (string, error) {
 	var id string
+	// Read first: the identifier exists after the first start, and a read works on a full disk.
+	if err := s.View(func(tx *Tx) error { return tx.getJSON(clientIDKey(), &id) }); err == nil && id != "" {
+		return id, nil
+	}
 	err := s.Update(func(tx *Tx) error {
 		err := tx.getJSON(clientIDKey(), &id)
 		if err == nil && id != "" {
