@@ -41,7 +41,8 @@ func errorStatus(err error) int {
 		return http.StatusAccepted
 	case errors.Is(err, access.ErrUserNotFound), errors.Is(err, access.ErrServerNotFound), errors.Is(err, storage.ErrNotFound):
 		return http.StatusNotFound
-	case errors.Is(err, access.ErrBusy), errors.Is(err, access.ErrNoHeldSync):
+	case errors.Is(err, access.ErrBusy), errors.Is(err, access.ErrNoHeldSync), errors.Is(err, access.ErrEngineBusy):
+		// ErrEngineBusy also wraps context.DeadlineExceeded: it must be matched before the Plex case.
 		return http.StatusConflict
 	case errors.Is(err, plex.ErrOffline), errors.Is(err, plex.ErrRateLimited), errors.Is(err, plex.ErrUnauthorized),
 		errors.Is(err, access.ErrNoToken), errors.Is(err, plex.ErrBadResponse), errors.Is(err, context.DeadlineExceeded):
@@ -91,6 +92,9 @@ func (f *Feature) passError(err error, reported string) (status int, message str
 	if status := web.ServerStatus(err); status != http.StatusInternalServerError {
 		f.log.Error("a pass failed in the store", zap.Int("status", status), zap.Error(err))
 		return status, storeFailureMessage(status)
+	}
+	if errors.Is(err, access.ErrEngineBusy) {
+		return http.StatusConflict, access.Explain(err) // another pass holds the engine; nothing was done
 	}
 	return http.StatusBadGateway, cmpOr(reported, access.Explain(err))
 }

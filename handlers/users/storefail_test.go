@@ -166,6 +166,7 @@ func TestStoreFailureStatus(t *testing.T) {
 		{"closed", fmt.Errorf("reading: %w", storage.ErrClosed), http.StatusServiceUnavailable, http.StatusServiceUnavailable},
 		{"not found", fmt.Errorf("reading: %w", storage.ErrNotFound), http.StatusNotFound, http.StatusBadGateway},
 		{"unknown", fmt.Errorf("something else"), http.StatusInternalServerError, http.StatusBadGateway},
+		{"engine busy", fmt.Errorf("editing: %w (%w)", access.ErrEngineBusy, context.DeadlineExceeded), http.StatusConflict, http.StatusConflict},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			if got := errorStatus(tc.err); got != tc.status {
