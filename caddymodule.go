@@ -333,10 +333,15 @@ func (a *App) Start() error {
 		Actor:   "system",
 		Message: "Configuration loaded",
 		Data:    map[string]any{"demo": a.Demo, "version": Version},
-	}); err != nil {
+	}); errors.Is(err, storage.ErrDiskFull) {
+		// Start anyway: reads and Plex work go on, and the refusal says what to do.
+		a.logger.Error("plex_manager: starting with the data disk full; changes are refused until space is freed", zap.Error(err))
+	} else if err != nil {
 		return fmt.Errorf("plex_manager: recording start: %w", err)
 	}
-	if _, err := a.issueSetupCode(); err != nil {
+	if _, err := a.issueSetupCode(); errors.Is(err, storage.ErrDiskFull) {
+		a.logger.Error("plex_manager: no setup code issued: the data disk is full", zap.Error(err))
+	} else if err != nil {
 		return fmt.Errorf("plex_manager: setup code: %w", err)
 	}
 	a.subscribeEvents()

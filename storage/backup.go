@@ -110,7 +110,7 @@ func Restore(dir string, r io.Reader) (err error) {
 	}()
 
 	opts := Options{Dir: dir, SyncWrites: true, Logger: zap.NewNop()}
-	db, err := openDB(opts)
+	db, guard, err := openGuarded(opts, opts.Logger)
 	if err != nil {
 		return fmt.Errorf("restore: %w", err)
 	}
@@ -120,7 +120,7 @@ func Restore(dir string, r io.Reader) (err error) {
 				err = fmt.Errorf("load panicked: %v", r)
 			}
 		}()
-		return db.Load(&frameReader{r: r}, loadMaxPending)
+		return db.Load(&frameReader{r: r, check: guard.admit}, loadMaxPending)
 	}()
 	s := &Store{db: db, opts: opts, logger: zap.NewNop()}
 	var st Stats
@@ -163,7 +163,7 @@ func Verify(dir string) (Stats, error) {
 	if _, err := os.Stat(dir); err != nil {
 		return Stats{}, fmt.Errorf("verify: %w", err)
 	}
-	db, err := openDB(opts)
+	db, _, err := openGuarded(opts, opts.Logger)
 	if err != nil {
 		return Stats{}, fmt.Errorf("verify: %w", err)
 	}
@@ -185,17 +185,37 @@ func Verify(dir string) (Stats, error) {
 // is a little-endian uint64 length followed by that many bytes, and no length may exceed
 // maxBackupFrame.
 type frameReader struct {
-	r    io.Reader
-	hdr  [8]byte
-	hdrN int    // header bytes of the next frame read so far
-	left uint64 // payload bytes of the current frame still to pass
+	r io.Reader
+	// check, when set, is asked every checkEvery bytes whether the load may go on (the free-space
+	// guard: a restore must stop before the disk is full, not take SIGBUS in Badger).
+	check func() error
+	read  int64 // bytes passed since the last check
+	hdr   [8]byte
+	hdrN  int    // header bytes of the next frame read so far
+	left  uint64 // payload bytes of the current frame still to pass
 }
+
+// checkEvery is how many bytes of a backup Restore loads between two free-space checks.
+const checkEvery = 1 << 20
 
 // Read implements io.Reader.
 func (f *frameReader) Read(p []byte) (int, error) {
 	if len(p) == 0 {
 		return 0, nil
 	}
+	if f.check != nil && f.read >= checkEvery {
+		f.read = 0
+		if err := f.check(); err != nil {
+			return 0, err
+		}
+	}
+	n, err := f.readFrame(p)
+	f.read += int64(n)
+	return n, err
+}
+
+// readFrame is Read without the free-space check.
+func (f *frameReader) readFrame(p []byte) (int, error) {
 	if f.left > 0 {
 		if uint64(len(p)) > f.left {
 			p = p[:f.left]

@@ -3,6 +3,7 @@
 package storage
 
 import (
+	"bytes"
 	"crypto/rand"
 	"errors"
 	"fmt"
@@ -87,6 +88,22 @@ func TestDiskFullOnRealTmpfs(t *testing.T) {
 	mustNil(t, s.PutSetting("after-restart", "x"), "write after freeing space")
 	if !reserveExists(dir) {
 		t.Error("no reserve file after reopening with room")
+	}
+
+	// A restore stops when the disk runs short, cleans up, and says why.
+	var backup bytes.Buffer
+	_, err = s.Backup(&backup)
+	mustNil(t, err, "backup")
+	mustNil(t, s.Close(), "close")
+	closed = true
+	avail, err = freeSpace(mnt)
+	mustNil(t, err, "statfs")
+	mustNil(t, fill(filler, int64(avail)-(defaultMinFree+int64(backup.Len())/4)), "filling")
+	target := filepath.Join(mnt, "restored")
+	err = Restore(target, &backup)
+	wantErr(t, err, ErrDiskFull, fmt.Sprintf("restoring %s with %s free", byteSize(uint64(backup.Len())), byteSize(avail)))
+	if entries, _ := os.ReadDir(target); len(entries) != 0 {
+		t.Errorf("a refused restore left %d files behind", len(entries))
 	}
 }
 
