@@ -65,16 +65,21 @@ type harnessOptions struct {
 	fixed     FixedSettings
 	bootstrap string
 	publicURL string
+	// store, when set, replaces the in-memory store.
+	store *storage.Store
 }
 
 // newHarness builds the admin handler.
 func newHarness(t *testing.T, o harnessOptions) *harness {
 	t.Helper()
-	st, err := storage.Open(storage.Options{InMemory: true})
-	if err != nil {
-		t.Fatal(err)
+	st := o.store
+	if st == nil {
+		var err error
+		if st, err = storage.Open(storage.Options{InMemory: true}); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = st.Close() })
 	}
-	t.Cleanup(func() { _ = st.Close() })
 	sealer, err := storage.NewSealer(make([]byte, storage.KeySize))
 	if err != nil {
 		t.Fatal(err)

@@ -60,3 +60,35 @@ func TestClosedStoreAnswers503(t *testing.T) {
 		})
 	}
 }
+
+// TestDiskFullAnswers507 checks that on a full data disk (the store refuses every write) the
+// handler's own writes answer 507 saying nothing was changed, while reads keep working.
+func TestDiskFullAnswers507(t *testing.T) {
+	const key = "pmk_bootstrap-key-0123456789abcdef"
+	dir := t.TempDir()
+	st, err := storage.Open(storage.Options{Dir: dir, ReserveBytes: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	seed := newHarness(t, harnessOptions{store: st})
+	seed.addAdmin("root", storage.RoleAdmin, true)
+	if err := st.Close(); err != nil {
+		t.Fatal(err)
+	}
+	full, err := storage.Open(storage.Options{Dir: dir, MinFreeBytes: 1 << 62, ReserveBytes: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = full.Close() })
+	hs := newHarness(t, harnessOptions{store: full, bootstrap: key})
+
+	rec := hs.api("POST", "/admins", key, `{"username":"newbie","role":"auditor","password":"`+testPassword+`"}`)
+	if rec.Code != http.StatusInsufficientStorage ||
+		strings.TrimSpace(rec.Body.String()) != `{"error":"data disk is full: nothing was changed; free disk space and try again"}` {
+		t.Fatalf("creating an admin on a full disk: %d %s", rec.Code, rec.Body.String())
+	}
+	rec = hs.api("GET", "/admins", key, "")
+	if rec.Code != http.StatusOK || !strings.Contains(rec.Body.String(), `"root"`) || strings.Contains(rec.Body.String(), "newbie") {
+		t.Fatalf("reading admins on a full disk: %d %s", rec.Code, rec.Body.String())
+	}
+}

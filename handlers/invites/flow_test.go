@@ -31,15 +31,25 @@ type flowEnv struct {
 
 func newFlowEnv(t *testing.T) *flowEnv {
 	t.Helper()
-	fe := &flowEnv{env: &env{clock: &fakeClock{t: time.Date(2026, 5, 1, 12, 0, 0, 0, time.UTC)}}}
-	fe.fake = plextest.NewServer(t, plextest.Options{Now: fe.clock.Now, PINPollInterval: time.Millisecond})
 	st, err := storage.Open(storage.Options{InMemory: true})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = st.Close() })
+	return newFlowEnvOn(t, st, true)
+}
+
+// newFlowEnvOn is newFlowEnv on st; seed stores the fake's servers (st may already hold them).
+func newFlowEnvOn(t *testing.T, st *storage.Store, seed bool) *flowEnv {
+	t.Helper()
+	fe := &flowEnv{env: &env{clock: &fakeClock{t: time.Date(2026, 5, 1, 12, 0, 0, 0, time.UTC)}}}
+	fe.fake = plextest.NewServer(t, plextest.Options{Now: fe.clock.Now, PINPollInterval: time.Millisecond})
 	fe.store = st
-	for _, fs := range fe.fake.Servers() {
+	servers := fe.fake.Servers()
+	if !seed {
+		servers = nil
+	}
+	for _, fs := range servers {
 		srv := storage.Server{ID: fs.MachineID, Name: fs.Name, URL: fs.URL, Online: true}
 		for _, l := range fs.Libraries {
 			srv.Libraries = append(srv.Libraries, storage.Library{Key: l.Key, SectionID: l.SectionID, Title: l.Title, Type: l.Type})

@@ -1,6 +1,7 @@
 package invites
 
 import (
+	"errors"
 	"html"
 	"net/http"
 	"net/http/httptest"
@@ -10,6 +11,7 @@ import (
 	"github.com/plex-manager/caddy-plex-manager/access/invite"
 	"github.com/plex-manager/caddy-plex-manager/handlers/web"
 	"github.com/plex-manager/caddy-plex-manager/plex/plextest"
+	"github.com/plex-manager/caddy-plex-manager/storage"
 )
 
 // TestClosedStoreAnswers503 checks that a closed store (Caddy stopping or reloading) is answered
@@ -27,7 +29,7 @@ func TestClosedStoreAnswers503(t *testing.T) {
 	}{
 		{"list page", "GET", "/invites", "", false},
 		{"detail page", "GET", "/invites/" + inv.ID, "", false},
-		{"create form", "POST", "/invites", "label=x&lib_" + testServerID + "=4&enabled=on", false},
+		{"create form", "POST", "/invites", "label=x&lib=" + testServerID + "%2F4&enabled=on", false},
 		{"API list", "GET", "/invites", "", true},
 		{"API get", "GET", "/invites/" + inv.ID, "", true},
 		{"API create", "POST", "/invites", `{"label":"x","libraries":{"` + testServerID + `":["4"]}}`, true},
@@ -75,6 +77,81 @@ func TestPublicFlowClosedStore(t *testing.T) {
 		t.Fatalf("flow step on a closed store: %d %q\n%s", rec.Code, rec.Header().Get("Retry-After"), body)
 	}
 	for _, leak := range []string{"closed", "store", "disk", "Something went wrong"} {
+		if strings.Contains(body, leak) {
+			t.Errorf("the public page says %q:\n%s", leak, body)
+		}
+	}
+}
+
+// refusingStore reopens the store in dir with a free-space guard no disk can satisfy: reads work,
+// every write is refused with storage.ErrDiskFull, as on a full data disk.
+func refusingStore(t *testing.T, dir string) *storage.Store {
+	t.Helper()
+	st, err := storage.Open(storage.Options{Dir: dir, MinFreeBytes: 1 << 62, ReserveBytes: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = st.Close() })
+	if err := st.PutSetting("probe", 1); !errors.Is(err, storage.ErrDiskFull) {
+		t.Fatalf("a write on the refusing store: %v, want ErrDiskFull", err)
+	}
+	return st
+}
+
+// TestDiskFull checks the answers when the store refuses writes because the data disk is full:
+// admin pages and the API say so (507, nothing changed), reads keep working, and the public
+// sign-in says only "try again later" with a way back to the invite.
+func TestDiskFull(t *testing.T) {
+	dir := t.TempDir()
+	st, err := storage.Open(storage.Options{Dir: dir, ReserveBytes: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	seeded := newFlowEnvOn(t, st, true)
+	inv := seeded.create(t, invite.Spec{Enabled: true, Label: "kept", Libraries: map[string][]string{plextest.MinimalMachineID: {"4"}}})
+	if err := st.Close(); err != nil {
+		t.Fatal(err)
+	}
+	fe := newFlowEnvOn(t, refusingStore(t, dir), false)
+	admin := fe.admin(t)
+
+	// Admin page: the form is refused with the disk-full page.
+	rec := admin.Do("POST", "/invites", web.RoleAdmin, form("label", "new", "lib", plextest.MinimalMachineID+"/4", "enabled", "on"))
+	page := html.UnescapeString(rec.Body.String())
+	if rec.Code != http.StatusInsufficientStorage || !strings.Contains(page, "The server's data disk is full. Nothing was changed.") {
+		t.Fatalf("create form on a full disk: %d\n%s", rec.Code, page)
+	}
+	// API: the fixed JSON message.
+	rec = admin.API("POST", "/invites", web.RoleAdmin, `{"label":"new","libraries":{"`+plextest.MinimalMachineID+`":["4"]}}`)
+	if rec.Code != http.StatusInsufficientStorage ||
+		strings.TrimSpace(rec.Body.String()) != `{"error":"data disk is full: nothing was changed; free disk space and try again"}` {
+		t.Fatalf("API create on a full disk: %d %s", rec.Code, rec.Body.String())
+	}
+	rec = admin.API("DELETE", "/invites/"+inv.ID, web.RoleAdmin, "")
+	if rec.Code != http.StatusInsufficientStorage {
+		t.Fatalf("API delete on a full disk: %d %s", rec.Code, rec.Body.String())
+	}
+	// Reads work and nothing changed.
+	rec = admin.API("GET", "/invites", web.RoleAuditor, "")
+	if rec.Code != http.StatusOK || !strings.Contains(rec.Body.String(), `"kept"`) || strings.Contains(rec.Body.String(), `"new"`) {
+		t.Fatalf("API list on a full disk: %d %s", rec.Code, rec.Body.String())
+	}
+	if rec := admin.Do("GET", "/invites", web.RoleAuditor, nil); rec.Code != http.StatusOK {
+		t.Fatalf("list page on a full disk: %d", rec.Code)
+	}
+
+	// Public: the invite page shows (a read); joining needs to store the sign-in: try again later.
+	if rec := fe.srv.Do("GET", "/"+inv.Code, web.RoleNone, nil); rec.Code != http.StatusOK {
+		t.Fatalf("invite page on a full disk: %d", rec.Code)
+	}
+	b := &browser{t: t, fe: fe, cookies: map[string]string{}}
+	rec = b.do("POST", "/j/"+inv.Code+"/join", strings.NewReader(""))
+	body := html.UnescapeString(rec.Body.String())
+	if rec.Code != http.StatusInsufficientStorage || !strings.Contains(body, unavailableReason) ||
+		!strings.Contains(body, `href="/j/`+inv.Code+`"`) {
+		t.Fatalf("join on a full disk: %d\n%s", rec.Code, body)
+	}
+	for _, leak := range []string{"disk", "store", "Something went wrong"} {
 		if strings.Contains(body, leak) {
 			t.Errorf("the public page says %q:\n%s", leak, body)
 		}
