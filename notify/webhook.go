@@ -11,6 +11,8 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -45,11 +47,14 @@ var (
 	ErrStale        = errors.New("webhook timestamp outside the tolerance")
 )
 
-// VerifySignature checks a delivery as a receiver should: the timestamp header must be within
-// tolerance of now (replays are refused) and the signature must match, compared in constant time.
+// VerifySignature checks a delivery as a receiver should: the timestamp header must be the
+// decimal text Sign covered (no sign, no leading zero — as a receiver that signs the header's own
+// text would check), within tolerance of now (replays are refused), and the signature must match,
+// compared in constant time.
 func VerifySignature(secret string, h http.Header, body []byte, now time.Time, tolerance time.Duration) error {
-	ts, err := strconv.ParseInt(h.Get(HeaderTimestamp), 10, 64)
-	if err != nil {
+	raw := h.Get(HeaderTimestamp)
+	ts, err := strconv.ParseInt(raw, 10, 64)
+	if err != nil || strconv.FormatInt(ts, 10) != raw {
 		return fmt.Errorf("%w: no valid %s header", ErrBadSignature, HeaderTimestamp)
 	}
 	if d := now.Sub(time.Unix(ts, 0)); d > tolerance || d < -tolerance {
@@ -89,7 +94,8 @@ func retryAfterOf(err error) time.Duration {
 
 // postJSON sends body to target and classifies the answer: 2xx ok; 429 and 5xx retryable
 // (honouring Retry-After in seconds); other statuses permanent. Network errors are retryable.
-// Errors never contain the target URL (it may be a credential).
+// Errors never contain the target URL or its credentials (it may be a credential), also when the
+// answer quotes them.
 func postJSON(ctx context.Context, hc *http.Client, target string, body []byte, header http.Header) error {
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, target, bytes.NewReader(body))
 	if err != nil {
@@ -111,17 +117,17 @@ func postJSON(ctx context.Context, hc *http.Client, target string, body []byte, 
 		return &deliveryError{msg: msg, retry: true}
 	}
 	defer resp.Body.Close()
-	snippet, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
+	snippet, _ := io.ReadAll(io.LimitReader(resp.Body, answerReadLimit))
 	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
 		return nil
 	}
 	msg := fmt.Sprintf("HTTP %d", resp.StatusCode)
-	if s := strings.TrimSpace(string(snippet)); s != "" && !strings.Contains(s, target) {
+	if s := strings.TrimSpace(redactAnswer(string(snippet), target)); s != "" {
 		msg += ": " + truncate(s, 200)
 	}
 	de := &deliveryError{msg: msg, retry: resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode >= 500}
 	if secs, err := strconv.Atoi(strings.TrimSpace(resp.Header.Get("Retry-After"))); err == nil && secs > 0 {
-		de.retryAfter = time.Duration(secs) * time.Second
+		de.retryAfter = time.Duration(min(secs, int(maxRetryAfter/time.Second))) * time.Second
 	}
 	if resp.StatusCode == http.StatusTooManyRequests && de.retryAfter == 0 {
 		// Discord puts the wait in the body.
@@ -129,10 +135,53 @@ func postJSON(ctx context.Context, hc *http.Client, target string, body []byte, 
 			RetryAfter float64 `json:"retry_after"`
 		}
 		if json.Unmarshal(snippet, &d) == nil && d.RetryAfter > 0 {
-			de.retryAfter = time.Duration(d.RetryAfter * float64(time.Second))
+			de.retryAfter = time.Duration(min(d.RetryAfter, maxRetryAfter.Seconds()) * float64(time.Second))
 		}
 	}
 	return de
+}
+
+// maxRetryAfter caps the wait an answer asks for (larger values would overflow a Duration and
+// turn negative; the notifier caps its waits at MaxBackoff anyway).
+const maxRetryAfter = 24 * time.Hour
+
+// answerReadLimit is how much of an error answer is read: far more than the 200 bytes shown, so
+// that a credential is redacted whole before the text is cut.
+const answerReadLimit = 4096
+
+// redactAnswer removes the target URL and its credentials — user info, path segments and query
+// values of 6 characters or more — from a receiver's answer, in the forms servers quote them:
+// as is, percent-encoded and JSON-escaped (many frameworks answer "Cannot POST /path", or echo
+// the URL). Longer secrets go first so that none is left half replaced.
+func redactAnswer(text, target string) string {
+	text = strings.ReplaceAll(text, target, "[webhook URL]")
+	u, err := url.Parse(target)
+	if err != nil {
+		return text
+	}
+	var parts []string
+	if u.User != nil {
+		p, _ := u.User.Password()
+		parts = append(parts, u.User.Username(), p)
+	}
+	parts = append(parts, strings.Split(u.Path, "/")...)
+	parts = append(parts, strings.Split(u.EscapedPath(), "/")...)
+	for _, vs := range u.Query() {
+		parts = append(parts, vs...)
+	}
+	var secrets []string
+	for _, p := range parts {
+		if len(p) < 6 {
+			continue
+		}
+		quoted, _ := json.Marshal(p)
+		secrets = append(secrets, p, url.QueryEscape(p), url.PathEscape(p), string(quoted[1:len(quoted)-1]))
+	}
+	slices.SortFunc(secrets, func(a, b string) int { return len(b) - len(a) })
+	for _, s := range secrets {
+		text = strings.ReplaceAll(text, s, "[REDACTED]")
+	}
+	return text
 }
 
 // truncate cuts s to n bytes.
