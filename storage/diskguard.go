@@ -26,9 +26,10 @@ import (
 //     Badger has been asked to change anything;
 //   - opening needs openMinFree available (replaying the memtable log may flush tables);
 //   - a reserve file of Options.ReserveBytes, allocated at Open, holds space back for the work Badger
-//     does that cannot be refused: flushing the memtable on Close and finishing a compaction. It is
-//     released when the disk is found nearly exhausted by something else, at Close and at Open when
-//     space is short, and allocated again by the next Open that has room.
+//     does that cannot be refused: flushing the memtable on Close (and replaying it on Open). It is
+//     kept while the Store runs, even on a full disk (released early, another program would take
+//     that space too, as the integration test shows), and released just before Close and at Open
+//     when space is short; the next Open that has room allocates it again.
 const (
 	// defaultMinFree is the free space below which writes are refused: room for the current memtable
 	// log to fill (its file is mapped at twice memTableSize), the next one, its flush to a level-0
@@ -38,9 +39,6 @@ const (
 	defaultReserve = 32 << 20
 	// openMinFree is the free space Open requires: a new memtable log and the flush of a replayed one.
 	openMinFree = 2 * memTableSize
-	// releaseBelow is the free space below which the reserve file is released while running: the disk
-	// is being filled by something other than this Store, whose writes stopped at MinFreeBytes.
-	releaseBelow = 2 * memTableSize
 	// reserveFileName is the reserve file, inside the database directory (Badger ignores files
 	// without its suffixes).
 	reserveFileName = "plex-manager.reserve"
@@ -116,9 +114,6 @@ func (g *diskGuard) admit() error {
 				zap.String("dir", g.dir), zap.Uint64("free_bytes", avail))
 		}
 		return nil
-	}
-	if avail < releaseBelow {
-		g.releaseReserve("the disk is nearly full")
 	}
 	if g.refusing.CompareAndSwap(false, true) {
 		g.logger.Error("storage: the data disk is nearly full; refusing writes until space is freed",
