@@ -207,11 +207,12 @@ func (s *Settings) Validate() error {
 	return nil
 }
 
-// checkHTTPURL accepts absolute http(s) URLs with a host.
+// checkHTTPURL accepts absolute http(s) URLs that name a host. A host of only a port ("http://:",
+// "https://:8443/x") is refused: Go would post to the local machine.
 func checkHTTPURL(raw string) error {
 	u, err := url.Parse(raw)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return errors.New("must be an absolute http(s) URL")
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Hostname() == "" {
+		return errors.New("must be an absolute http(s) URL with a host name")
 	}
 	return nil
 }

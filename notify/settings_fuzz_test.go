@@ -26,6 +26,7 @@ func FuzzSettingsValidateURLs(f *testing.F) {
 	f.Add("https://user:pass@example.com/", "", "generic+https://example.com/", "", "")
 	f.Add("", "https://discord.com/api/webhooks/1/tok", "", "generic://example.com/", "••••••••")
 	f.Add("", "", "generic://a.example.com/hooks/one", "generic://b.example.com/hooks/two", "")
+	f.Add("http://:", "", "", "", "")
 	f.Fuzz(func(t *testing.T, webhook, discordURL, shoutrrr1, shoutrrr2, secret string) {
 		s := Settings{WebhookURL: webhook, WebhookSecret: secret, DiscordWebhookURL: discordURL, ShoutrrrURLs: []string{shoutrrr1, shoutrrr2}}
 		if err := s.Validate(); err != nil {
