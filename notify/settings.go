@@ -6,6 +6,7 @@ import (
 	"net/mail"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/nicholas-fedor/shoutrrr/pkg/router"
@@ -94,8 +95,8 @@ func (s Settings) Public() Settings {
 	c.DiscordWebhookURL = mask(s.DiscordWebhookURL)
 	c.SMTP.Password = mask(s.SMTP.Password)
 	c.ShoutrrrURLs = nil
-	for _, u := range s.ShoutrrrURLs {
-		c.ShoutrrrURLs = append(c.ShoutrrrURLs, redactURL(u))
+	for i, u := range s.ShoutrrrURLs {
+		c.ShoutrrrURLs = append(c.ShoutrrrURLs, hideURL(u, i))
 	}
 	return c
 }
@@ -104,7 +105,10 @@ func (s Settings) Public() Settings {
 const Mask = "••••••••"
 
 // Merge returns next with every secret left as Mask (or, for shoutrrr URLs, left as shown by
-// Public) replaced by the current secret, so a form that never shows secrets can be saved.
+// Public) replaced by the current secret, so a form that never shows secrets can be saved. A
+// shoutrrr URL shown by Public names its channel ("generic://host/… (shoutrrr:2)"), so lines
+// removed, added or moved keep the URL each stood for even when two URLs look alike once hidden.
+// A hidden line that stands for no saved URL (or for several) is left as it is: Validate refuses it.
 func (s Settings) Merge(next Settings) Settings {
 	keep := func(nv, cur string) string {
 		if nv == Mask {
@@ -117,16 +121,36 @@ func (s Settings) Merge(next Settings) Settings {
 	next.SMTP.Password = keep(next.SMTP.Password, s.SMTP.Password)
 	urls := make([]string, 0, len(next.ShoutrrrURLs))
 	for _, u := range next.ShoutrrrURLs {
-		for _, cur := range s.ShoutrrrURLs {
-			if u == redactURL(cur) {
-				u = cur
-				break
-			}
-		}
-		urls = append(urls, u)
+		urls = append(urls, s.savedURL(strings.TrimSpace(u)))
 	}
 	next.ShoutrrrURLs = urls
 	return next
+}
+
+// savedURL returns the saved shoutrrr URL a posted line stands for, or the line itself. A line of
+// the form Public shows names the channel; a bare hidden URL (as Public showed it before) stands
+// for the saved URL that alone hides to it.
+func (s Settings) savedURL(line string) string {
+	if shown, n, ok := parseHiddenURL(line); ok {
+		if n <= len(s.ShoutrrrURLs) && redactURL(s.ShoutrrrURLs[n-1]) == shown {
+			return s.ShoutrrrURLs[n-1]
+		}
+		return line
+	}
+	match := ""
+	for _, cur := range s.ShoutrrrURLs {
+		if redactURL(cur) != line {
+			continue
+		}
+		if match != "" && match != cur {
+			return line
+		}
+		match = cur
+	}
+	if match == "" {
+		return line
+	}
+	return match
 }
 
 // InputError names the field a validation error is about.
@@ -172,6 +196,9 @@ func (s *Settings) Validate() error {
 		if u = strings.TrimSpace(u); u == "" {
 			continue
 		}
+		if isHiddenURL(u) {
+			return &InputError{"shoutrrr_urls", fmt.Sprintf("line %d is a hidden URL that stands for no saved URL (or for more than one): enter the full URL", len(urls)+1)}
+		}
 		if _, err := router.New(nil, u); err != nil {
 			return &InputError{"shoutrrr_urls", fmt.Sprintf("%s is not a service URL shoutrrr knows", redactURL(u))}
 		}
@@ -215,6 +242,44 @@ func checkHTTPURL(raw string) error {
 		return errors.New("must be an absolute http(s) URL with a host name")
 	}
 	return nil
+}
+
+// hideURL shows the shoutrrr URL u of channel i (0-based) as Public does: redacted, and naming its
+// channel, "generic://example.com/… (shoutrrr:2)". A line that already is such a hidden URL (a
+// posted form shown again after a refusal) is shown as it is, so it keeps naming the URL it stood
+// for.
+func hideURL(u string, i int) string {
+	if shown, _, ok := parseHiddenURL(u); ok && redactURL(shown) == shown {
+		return u
+	}
+	return fmt.Sprintf("%s (%s:%d)", redactURL(u), ChannelShoutrrr, i+1)
+}
+
+// parseHiddenURL splits a line hideURL made into the hidden URL and the channel number (1-based).
+func parseHiddenURL(line string) (shown string, n int, ok bool) {
+	rest, ok := strings.CutSuffix(line, ")")
+	if !ok {
+		return "", 0, false
+	}
+	marker := " (" + ChannelShoutrrr + ":"
+	i := strings.LastIndex(rest, marker)
+	if i < 0 {
+		return "", 0, false
+	}
+	n, err := strconv.Atoi(rest[i+len(marker):])
+	if err != nil || n < 1 {
+		return "", 0, false
+	}
+	return rest[:i], n, true
+}
+
+// isHiddenURL reports whether line is a URL as Public shows it rather than a service URL: it
+// names a channel, or it is its own redaction and has a "…" in it.
+func isHiddenURL(line string) bool {
+	if _, _, ok := parseHiddenURL(line); ok {
+		return true
+	}
+	return strings.Contains(line, "…") && redactURL(line) == line
 }
 
 // redactURL shows a URL's scheme and host only, e.g. "telegram://…@telegram".
