@@ -252,9 +252,11 @@ func (n *Notifier) deliverAll(ctx context.Context, m Message) {
 	}
 	for _, ch := range n.channels(s) {
 		if err := n.deliver(ctx, ch, m); err != nil && ctx.Err() == nil {
+			// The audit log gets the kind of failure only: an error's text may quote the URL.
+			reason := failureReason(err)
 			ev := storage.Event{Type: EventFailed, Actor: "system",
-				Message: fmt.Sprintf("Notification %q could not be sent to %s: %s", m.Title, ch.name(), err),
-				Data:    map[string]any{"channel": ch.name(), "kind": m.Kind, "error": err.Error()}}
+				Message: fmt.Sprintf("Notification %q could not be sent to %s: %s", m.Title, ch.name(), reason),
+				Data:    map[string]any{"channel": ch.name(), "kind": m.Kind, "error": reason}}
 			if rerr := n.opts.Record(ev); rerr != nil {
 				n.log.Error("recording a failed notification", zap.Error(rerr))
 			}

@@ -3,6 +3,7 @@ package notify
 import (
 	"context"
 	"net/url"
+	"regexp"
 	"strings"
 	"time"
 
@@ -22,7 +23,7 @@ func (s shoutrrrChannel) name() string { return s.label }
 func (s shoutrrrChannel) send(ctx context.Context, m Message) error {
 	r, err := router.New(nil, s.url)
 	if err != nil {
-		return &deliveryError{msg: scrub(err.Error(), s.url)}
+		return &deliveryError{msg: scrub(err.Error(), s.url), reason: reasonServiceURL}
 	}
 	timeout := s.timeout
 	if dl, ok := ctx.Deadline(); ok {
@@ -36,16 +37,22 @@ func (s shoutrrrChannel) send(ctx context.Context, m Message) error {
 	params := types.Params{"title": m.Title}
 	for _, err := range r.Send(text, &params) {
 		if err != nil {
-			return &deliveryError{msg: scrub(err.Error(), s.url), retry: true}
+			return &deliveryError{msg: scrub(err.Error(), s.url), reason: reasonServiceFail, retry: true}
 		}
 	}
 	return nil
 }
 
+// anyURL matches a URL in an error text, as Go's HTTP client quotes the one it requested.
+var anyURL = regexp.MustCompile(`[A-Za-z][A-Za-z0-9+.-]*://[^\s"'<>]+`)
+
 // scrub removes a service URL and its credentials (user info, path segments, query values) from
-// an error text.
+// an error text, and every URL in it: shoutrrr quotes the URL it built from the service URL
+// (another scheme, the query partly left out), whose credentials may be too short to be
+// replaced one by one.
 func scrub(text, raw string) string {
 	text = strings.ReplaceAll(text, raw, redactURL(raw))
+	text = anyURL.ReplaceAllString(text, "[service URL]")
 	u, err := url.Parse(raw)
 	if err != nil {
 		return text

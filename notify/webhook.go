@@ -70,12 +70,45 @@ func VerifySignature(secret string, h http.Header, body []byte, now time.Time, t
 // deliveryError is a failed attempt; retry says whether another attempt may succeed and after
 // how long at least (Retry-After).
 type deliveryError struct {
-	msg        string
+	// msg is the detail the admins see in the delivery log: reason and what the receiver
+	// answered, redacted.
+	msg string
+	// reason is the kind of failure in fixed words ("HTTP 502", "no answer", "timed out"), with
+	// nothing the receiver, the HTTP client or the URL put in: what the audit log records.
+	reason     string
 	retry      bool
 	retryAfter time.Duration
 }
 
 func (e *deliveryError) Error() string { return e.msg }
+
+// Reasons of failures other than an HTTP status.
+const (
+	reasonInvalidURL  = "invalid URL"
+	reasonNoAnswer    = "no answer"
+	reasonTimedOut    = "timed out"
+	reasonCancelled   = "cancelled"
+	reasonEncoding    = "the message could not be encoded"
+	reasonServiceURL  = "invalid service URL"
+	reasonServiceFail = "the service did not take the message"
+	reasonUnknown     = "not delivered"
+)
+
+// failureReason describes a failed delivery in fixed words, never quoting an error's text: that
+// may name the delivery URL, which is a credential (an HTTP client error quotes the URL it
+// requested; a shoutrrr error quotes the URL it built from the service URL).
+func failureReason(err error) string {
+	var de *deliveryError
+	switch {
+	case errors.As(err, &de):
+		return de.reason
+	case errors.Is(err, context.DeadlineExceeded):
+		return reasonTimedOut
+	case errors.Is(err, context.Canceled):
+		return reasonCancelled
+	}
+	return reasonUnknown
+}
 
 // permanent reports whether err is a delivery error that must not be retried.
 func permanent(err error) bool {
@@ -99,7 +132,7 @@ func retryAfterOf(err error) time.Duration {
 func postJSON(ctx context.Context, hc *http.Client, target string, body []byte, header http.Header) error {
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, target, bytes.NewReader(body))
 	if err != nil {
-		return &deliveryError{msg: "invalid URL"}
+		return &deliveryError{msg: reasonInvalidURL, reason: reasonInvalidURL}
 	}
 	for k, v := range header {
 		req.Header[k] = v
@@ -108,24 +141,25 @@ func postJSON(ctx context.Context, hc *http.Client, target string, body []byte, 
 	req.Header.Set("User-Agent", userAgent)
 	resp, err := hc.Do(req)
 	if err != nil {
-		msg := "no answer"
+		reason := reasonNoAnswer
 		if errors.Is(err, context.DeadlineExceeded) || errors.Is(ctx.Err(), context.DeadlineExceeded) {
-			msg = "timed out"
+			reason = reasonTimedOut
 		} else if errors.Is(err, context.Canceled) {
-			msg = "cancelled"
+			reason = reasonCancelled
 		}
-		return &deliveryError{msg: msg, retry: true}
+		return &deliveryError{msg: reason, reason: reason, retry: true}
 	}
 	defer resp.Body.Close()
 	snippet, _ := io.ReadAll(io.LimitReader(resp.Body, answerReadLimit))
 	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
 		return nil
 	}
-	msg := fmt.Sprintf("HTTP %d", resp.StatusCode)
+	reason := fmt.Sprintf("HTTP %d", resp.StatusCode)
+	msg := reason
 	if s := strings.TrimSpace(redactAnswer(string(snippet), target)); s != "" {
 		msg += ": " + truncate(s, 200)
 	}
-	de := &deliveryError{msg: msg, retry: resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode >= 500}
+	de := &deliveryError{msg: msg, reason: reason, retry: resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode >= 500}
 	if secs, err := strconv.Atoi(strings.TrimSpace(resp.Header.Get("Retry-After"))); err == nil && secs > 0 {
 		de.retryAfter = time.Duration(min(secs, int(maxRetryAfter/time.Second))) * time.Second
 	}
@@ -205,7 +239,7 @@ func (w webhook) name() string { return ChannelWebhook }
 func (w webhook) send(ctx context.Context, m Message) error {
 	body, err := json.Marshal(m)
 	if err != nil {
-		return &deliveryError{msg: "encoding the message: " + err.Error()}
+		return &deliveryError{msg: "encoding the message: " + err.Error(), reason: reasonEncoding}
 	}
 	h := http.Header{}
 	ts := w.now().Unix()
@@ -249,7 +283,7 @@ func (d discord) send(ctx context.Context, m Message) error {
 	}
 	body, err := json.Marshal(payload)
 	if err != nil {
-		return &deliveryError{msg: "encoding the message: " + err.Error()}
+		return &deliveryError{msg: "encoding the message: " + err.Error(), reason: reasonEncoding}
 	}
 	return postJSON(ctx, d.hc, d.url, body, nil)
 }
