@@ -40,34 +40,78 @@ func (s *Service) observe(err error) error {
 	return err
 }
 
-// notePlexTV records the outcome of a plex.tv call (boundedGateway reports every one). A failure that
-// may pass (unreachable, 5xx, timeout, rate limit, token rejected or missing) marks plex.tv as failing;
-// the first answer after that makes every intent waiting for its backoff due now and wakes the
+// anyCallRecovers is the tvFailing entry that makes the next answer of any plex.tv call count as a
+// recovery (set after a restart with intents waiting, when nothing is known of which calls failed).
+const anyCallRecovers = "*"
+
+// notePlexTV records the outcome of the plex.tv call op (boundedGateway reports every one). A failure
+// that may pass (unreachable, 5xx, timeout, rate limit, token rejected or missing) marks op's group
+// (callClass) as failing; the first answer to a call of a failing group makes every intent waiting for its backoff due now and wakes the
 // enforcement loop, so the changes an outage held up are made by the next pass instead of after a
-// backoff of up to an hour. They still go through that pass one at a time, and it stops at the first
-// failure, so a Plex that answers one call and fails the next is not stormed. A cancelled call, or one
-// the gateway cannot make, says nothing about plex.tv.
-func (s *Service) notePlexTV(err error) {
+// backoff of up to an hour. Only the recovery of a call that failed counts: when only plex.tv's sharing
+// routes fail, the sync's listings keep answering, and taking each of those answers for a recovery
+// retried the same failing change at every pass, ahead of every other (found by the engine outage
+// test: creations due during the outage were never tried). In a total outage the listings fail too,
+// and their first answer is the recovery. The retries still go through a pass one at
+// a time, and it stops at the first failure. A cancelled call, or one the gateway cannot make, says
+// nothing about plex.tv.
+func (s *Service) notePlexTV(op string, err error) {
+	op = callClass(op)
 	switch {
 	case errors.Is(err, context.Canceled), errors.Is(err, ErrUnsupported):
 		return
 	case err != nil && retryable(err):
-		s.tvTrouble.Store(true)
+		s.setTVFailing(op, true)
 		return
 	}
-	if !s.tvTrouble.CompareAndSwap(true, false) {
+	s.tvMu.Lock()
+	recovered := s.tvFailing[op] || s.tvFailing[anyCallRecovers]
+	delete(s.tvFailing, op)
+	delete(s.tvFailing, anyCallRecovers)
+	s.tvMu.Unlock()
+	if !recovered {
 		return
 	}
 	n, err := s.store.ExpediteIntents(s.clock())
 	if err != nil {
-		s.tvTrouble.Store(true) // try again at the next answer
+		s.setTVFailing(op, true) // try again at the next answer
 		s.log.Warn("plex_manager: making the waiting Plex changes due failed", zap.Error(err))
 		return
 	}
 	if n > 0 {
-		s.log.Info("plex_manager: Plex answers again; waiting changes are retried by the next pass", zap.Int("changes", n))
+		s.log.Info("plex_manager: Plex answers again; waiting changes are retried by the next pass",
+			zap.String("call", op), zap.Int("changes", n))
 		s.wakeEnforce()
 	}
+}
+
+// callClass is the group of plex.tv calls that op (a Gateway method) belongs to: calls in a group are
+// served by the same part of plex.tv and fail and recover together (a sharing outage leaves the
+// listings answering).
+func callClass(op string) string {
+	switch op {
+	case "Share", "UpdateShare", "UpdateShareAll", "RemoveShare", "RemoveFriend", "CancelInvite", "AcceptInvite", "ValidateInvitee":
+		return "sharing"
+	case "HomeUsers", "CreateManagedUser", "RemoveHomeUser":
+		return "home"
+	case anyCallRecovers:
+		return op
+	}
+	return "listing"
+}
+
+// setTVFailing marks the plex.tv call op as failing or not.
+func (s *Service) setTVFailing(op string, failing bool) {
+	s.tvMu.Lock()
+	defer s.tvMu.Unlock()
+	if !failing {
+		delete(s.tvFailing, op)
+		return
+	}
+	if s.tvFailing == nil {
+		s.tvFailing = map[string]bool{}
+	}
+	s.tvFailing[op] = true
 }
 
 // wakeEnforce asks the enforcement loop for a pass now; a request already waiting covers this one.
@@ -88,7 +132,7 @@ func (s *Service) loadRetryState() error {
 	now := s.clock()
 	for _, in := range pending {
 		if in.NotBefore.After(now) {
-			s.tvTrouble.Store(true)
+			s.setTVFailing(anyCallRecovers, true)
 			break
 		}
 	}

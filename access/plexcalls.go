@@ -25,7 +25,7 @@ type boundedGateway struct {
 	gw       Gateway
 	timeout  time.Duration
 	history  time.Duration
-	tvResult func(error)
+	tvResult func(op string, err error)
 }
 
 // bound returns ctx with a deadline d from now (or its own, if sooner).
@@ -33,10 +33,10 @@ func bound(ctx context.Context, d time.Duration) (context.Context, context.Cance
 	return context.WithTimeout(ctx, d)
 }
 
-// tv reports the outcome of a plex.tv call and returns err unchanged.
-func (g *boundedGateway) tv(err error) error {
+// tv reports the outcome of the plex.tv call op (the Gateway method) and returns err unchanged.
+func (g *boundedGateway) tv(op string, err error) error {
 	if g.tvResult != nil {
-		g.tvResult(err)
+		g.tvResult(op, err)
 	}
 	return err
 }
@@ -46,7 +46,7 @@ func (g *boundedGateway) Users(ctx context.Context, machineIDs ...string) ([]ple
 	ctx, cancel := bound(ctx, g.timeout)
 	defer cancel()
 	out, err := g.gw.Users(ctx, machineIDs...)
-	return out, g.tv(err)
+	return out, g.tv("Users", err)
 }
 
 // HomeUsers implements Gateway.
@@ -54,7 +54,7 @@ func (g *boundedGateway) HomeUsers(ctx context.Context) ([]plex.HomeUser, error)
 	ctx, cancel := bound(ctx, g.timeout)
 	defer cancel()
 	out, err := g.gw.HomeUsers(ctx)
-	return out, g.tv(err)
+	return out, g.tv("HomeUsers", err)
 }
 
 // PendingInvites implements Gateway.
@@ -62,7 +62,7 @@ func (g *boundedGateway) PendingInvites(ctx context.Context) ([]plex.PendingInvi
 	ctx, cancel := bound(ctx, g.timeout)
 	defer cancel()
 	out, err := g.gw.PendingInvites(ctx)
-	return out, g.tv(err)
+	return out, g.tv("PendingInvites", err)
 }
 
 // Sections implements Gateway.
@@ -70,7 +70,7 @@ func (g *boundedGateway) Sections(ctx context.Context, machineID string) (plex.S
 	ctx, cancel := bound(ctx, g.timeout)
 	defer cancel()
 	out, err := g.gw.Sections(ctx, machineID)
-	return out, g.tv(err)
+	return out, g.tv("Sections", err)
 }
 
 // Share implements Gateway.
@@ -78,42 +78,42 @@ func (g *boundedGateway) Share(ctx context.Context, req plex.ShareRequest) (plex
 	ctx, cancel := bound(ctx, g.timeout)
 	defer cancel()
 	out, err := g.gw.Share(ctx, req)
-	return out, g.tv(err)
+	return out, g.tv("Share", err)
 }
 
 // UpdateShare implements Gateway.
 func (g *boundedGateway) UpdateShare(ctx context.Context, machineID string, shareID int64, sectionIDs []int64, settings plex.ShareSettings) error {
 	ctx, cancel := bound(ctx, g.timeout)
 	defer cancel()
-	return g.tv(g.gw.UpdateShare(ctx, machineID, shareID, sectionIDs, settings))
+	return g.tv("UpdateShare", g.gw.UpdateShare(ctx, machineID, shareID, sectionIDs, settings))
 }
 
 // UpdateShareAll implements Gateway.
 func (g *boundedGateway) UpdateShareAll(ctx context.Context, machineID string, shareID int64, settings plex.ShareSettings) error {
 	ctx, cancel := bound(ctx, g.timeout)
 	defer cancel()
-	return g.tv(g.gw.UpdateShareAll(ctx, machineID, shareID, settings))
+	return g.tv("UpdateShareAll", g.gw.UpdateShareAll(ctx, machineID, shareID, settings))
 }
 
 // RemoveShare implements Gateway.
 func (g *boundedGateway) RemoveShare(ctx context.Context, machineID string, shareID int64) error {
 	ctx, cancel := bound(ctx, g.timeout)
 	defer cancel()
-	return g.tv(g.gw.RemoveShare(ctx, machineID, shareID))
+	return g.tv("RemoveShare", g.gw.RemoveShare(ctx, machineID, shareID))
 }
 
 // RemoveFriend implements Gateway.
 func (g *boundedGateway) RemoveFriend(ctx context.Context, userID int64) error {
 	ctx, cancel := bound(ctx, g.timeout)
 	defer cancel()
-	return g.tv(g.gw.RemoveFriend(ctx, userID))
+	return g.tv("RemoveFriend", g.gw.RemoveFriend(ctx, userID))
 }
 
 // CancelInvite implements Gateway.
 func (g *boundedGateway) CancelInvite(ctx context.Context, inv plex.PendingInvite) error {
 	ctx, cancel := bound(ctx, g.timeout)
 	defer cancel()
-	return g.tv(g.gw.CancelInvite(ctx, inv))
+	return g.tv("CancelInvite", g.gw.CancelInvite(ctx, inv))
 }
 
 // AcceptInvite implements Gateway.
@@ -121,14 +121,14 @@ func (g *boundedGateway) AcceptInvite(ctx context.Context, inviteeToken, machine
 	ctx, cancel := bound(ctx, g.timeout)
 	defer cancel()
 	out, err := g.gw.AcceptInvite(ctx, inviteeToken, machineID)
-	return out, g.tv(err)
+	return out, g.tv("AcceptInvite", err)
 }
 
 // ValidateInvitee implements Gateway.
 func (g *boundedGateway) ValidateInvitee(ctx context.Context, emailOrUsername string) error {
 	ctx, cancel := bound(ctx, g.timeout)
 	defer cancel()
-	return g.tv(g.gw.ValidateInvitee(ctx, emailOrUsername))
+	return g.tv("ValidateInvitee", g.gw.ValidateInvitee(ctx, emailOrUsername))
 }
 
 // CreateManagedUser implements Gateway.
@@ -136,14 +136,14 @@ func (g *boundedGateway) CreateManagedUser(ctx context.Context, name, restrictio
 	ctx, cancel := bound(ctx, g.timeout)
 	defer cancel()
 	out, err := g.gw.CreateManagedUser(ctx, name, restrictionProfile)
-	return out, g.tv(err)
+	return out, g.tv("CreateManagedUser", err)
 }
 
 // RemoveHomeUser implements Gateway.
 func (g *boundedGateway) RemoveHomeUser(ctx context.Context, userID int64) error {
 	ctx, cancel := bound(ctx, g.timeout)
 	defer cancel()
-	return g.tv(g.gw.RemoveHomeUser(ctx, userID))
+	return g.tv("RemoveHomeUser", g.gw.RemoveHomeUser(ctx, userID))
 }
 
 // Resources implements Gateway.
@@ -151,7 +151,7 @@ func (g *boundedGateway) Resources(ctx context.Context) ([]plex.Resource, error)
 	ctx, cancel := bound(ctx, g.timeout)
 	defer cancel()
 	out, err := g.gw.Resources(ctx)
-	return out, g.tv(err)
+	return out, g.tv("Resources", err)
 }
 
 // ForeignServers implements Gateway.
@@ -159,7 +159,7 @@ func (g *boundedGateway) ForeignServers(ctx context.Context) ([]ForeignServer, e
 	ctx, cancel := bound(ctx, g.timeout)
 	defer cancel()
 	out, err := g.gw.ForeignServers(ctx)
-	return out, g.tv(err)
+	return out, g.tv("ForeignServers", err)
 }
 
 // ServerIdentity implements Gateway.

@@ -16,6 +16,19 @@ import (
 // shareUpdateRoute is the plex.tv route that changes an existing share's libraries.
 const shareUpdateRoute = "POST /api/v2/shared_servers/{id}"
 
+// usersRoute is the plex.tv route of the friends listing a sync reads.
+const usersRoute = "GET /api/users"
+
+// failSyncOnce injects a failure of plex.tv's friends listing and runs a sync that meets it: plex.tv is
+// down as a whole, not only its sharing routes.
+func failSyncOnce(t *testing.T, h *harness) {
+	t.Helper()
+	h.fake.Inject(plextest.Fault{Route: usersRoute, Status: 503, Count: 1})
+	if _, err := h.svc.Sync(h.ctx, ActorSystem); err == nil {
+		t.Fatal("a sync met no failure during the outage")
+	}
+}
+
 // describePending summarises intents for a failure message.
 func describePending(list []storage.Intent) string {
 	var parts []string
@@ -49,6 +62,14 @@ func TestWaitingChangesAreRetriedOncePlexAnswersAgain(t *testing.T) {
 	}
 	backoffEnds := p[0].NotBefore
 	woken(h.svc) // nothing should be waiting, but start clean
+
+	// A listing that answers while only the sharing routes fail is not a recovery.
+	_, err = h.svc.Sync(h.ctx, ActorSystem)
+	mustOK(t, err, "Sync while sharing fails")
+	if p := h.pending(); len(p) != 1 || !p[0].NotBefore.Equal(backoffEnds) || woken(h.svc) {
+		t.Fatalf("pending after a listing answered: %s; want the backoff kept", describePending(p))
+	}
+	failSyncOnce(t, h) // the listings fail too: plex.tv is down
 
 	// Still in the backoff, nothing answered: the pass leaves the change alone.
 	rep, err := h.svc.Enforce(h.ctx, ActorSystem)
@@ -97,8 +118,9 @@ func TestRecoveryRetriesOneAtATimeAndStopsAtTheNextFailure(t *testing.T) {
 			t.Fatalf("edit of %d: err = %v", id, err)
 		}
 	}
-	// plex.tv answers another route: the three changes are due, but the pass that retries them stops at
-	// the first one Plex still refuses.
+	// plex.tv was down as a whole and its listings answer again while sharing still fails: the three
+	// changes are due, but the pass that retries them stops at the first one Plex still refuses.
+	failSyncOnce(t, h)
 	_, err := h.svc.Sync(h.ctx, ActorSystem)
 	mustOK(t, err, "Sync")
 	h.fake.ResetCalls()
@@ -151,16 +173,19 @@ func TestNotePlexTV(t *testing.T) {
 	due := func() bool { return !h.pending()[0].NotBefore.After(h.clock.Now()) }
 	cases := []struct {
 		name string
+		op   string
 		err  error
 		due  bool
 	}{
-		{"a cancelled call says nothing", &plex.Error{Kind: plex.ErrOffline, Err: context.Canceled}, false},
-		{"an unsupported call says nothing", ErrUnsupported, false},
-		{"another failure keeps waiting", &plex.Error{Kind: plex.ErrOffline, Message: "no answer"}, false},
-		{"a refusal is an answer", &plex.Error{Kind: plex.ErrNotFound, Message: "no such share"}, true},
+		{"a cancelled call says nothing", "UpdateShare", &plex.Error{Kind: plex.ErrOffline, Err: context.Canceled}, false},
+		{"an unsupported call says nothing", "Share", ErrUnsupported, false},
+		{"another failure keeps waiting", "RemoveShare", &plex.Error{Kind: plex.ErrOffline, Message: "no answer"}, false},
+		{"a listing's answer is not the sharing routes'", "Users", nil, false},
+		{"a Home answer is not the sharing routes'", "HomeUsers", nil, false},
+		{"a refusal is an answer", "RemoveShare", &plex.Error{Kind: plex.ErrNotFound, Message: "no such share"}, true},
 	}
 	for _, tc := range cases {
-		h.svc.notePlexTV(tc.err)
+		h.svc.notePlexTV(tc.op, tc.err)
 		if got := due(); got != tc.due {
 			t.Fatalf("%s: due = %v, want %v", tc.name, got, tc.due)
 		}
@@ -193,7 +218,8 @@ func TestEnforceLoopWakesWhenPlexAnswersAgain(t *testing.T) {
 	if !errors.Is(err, ErrRetryScheduled) {
 		t.Fatalf("err = %v", err)
 	}
-	_, err = h.svc.Sync(h.ctx, ActorSystem) // plex.tv answers
+	failSyncOnce(t, h)                      // plex.tv is down as a whole
+	_, err = h.svc.Sync(h.ctx, ActorSystem) // and answers again
 	mustOK(t, err, "Sync")
 	// The loop's next pass is an hour away; the wake-up runs it now.
 	waitFor(t, 5*time.Second, "the change reaching Plex", func() bool {

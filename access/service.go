@@ -77,9 +77,11 @@ type Service struct {
 	lookback  time.Duration
 	// tokenBad mirrors the stored token state (see observe).
 	tokenBad atomic.Bool
-	// tvTrouble is set while plex.tv fails; the first answer after that makes the waiting retries due
-	// (see notePlexTV).
-	tvTrouble atomic.Bool
+	// tvMu guards tvFailing: the plex.tv calls (Gateway methods) whose last attempt failed in a way
+	// that may pass; anyCallRecovers stands for every call (intents waiting after a restart). The
+	// first answer to a failing call makes the waiting retries due (see notePlexTV).
+	tvMu      sync.Mutex
+	tvFailing map[string]bool
 	// wake asks the enforcement loop for a pass now (buffered: wakes coalesce).
 	wake chan struct{}
 	// sweepMu guards lastSweep, when finished intents were last pruned (see sweepIntents).
