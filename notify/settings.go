@@ -153,9 +153,12 @@ func (s Settings) savedURL(line string) string {
 	return match
 }
 
-// InputError names the field a validation error is about.
+// InputError names the field a validation error is about. Its message is fixed text (a line
+// number at most): the settings page shows it, so it never repeats what was submitted.
 type InputError struct {
-	Field   string
+	// Field is the form field ("webhook_url", "smtp.port", …).
+	Field string
+	// Message says what is wrong with it.
 	Message string
 }
 
@@ -168,7 +171,7 @@ func (s *Settings) Validate() error {
 	for _, k := range s.Kinds {
 		k = strings.TrimSpace(k)
 		if !validKind(k) {
-			return &InputError{"kinds", fmt.Sprintf("unknown kind %q", k)}
+			return &InputError{"kinds", "holds a kind of notification this server does not know"}
 		}
 		if !slices.Contains(kinds, k) {
 			kinds = append(kinds, k)
@@ -200,7 +203,7 @@ func (s *Settings) Validate() error {
 			return &InputError{"shoutrrr_urls", fmt.Sprintf("line %d is a hidden URL that stands for no saved URL (or for more than one): enter the full URL", len(urls)+1)}
 		}
 		if _, err := router.New(nil, u); err != nil {
-			return &InputError{"shoutrrr_urls", fmt.Sprintf("%s is not a service URL shoutrrr knows", redactURL(u))}
+			return &InputError{"shoutrrr_urls", fmt.Sprintf("line %d is not a service URL shoutrrr knows", len(urls)+1)}
 		}
 		urls = append(urls, u)
 	}

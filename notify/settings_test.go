@@ -91,3 +91,32 @@ func TestMergeRefusesHiddenURLsItCannotPlace(t *testing.T) {
 		})
 	}
 }
+
+// TestValidateErrorsRepeatNoInput: the settings page shows a refusal's message next to the field;
+// it says what is wrong in fixed words and never repeats what was submitted.
+func TestValidateErrorsRepeatNoInput(t *testing.T) {
+	const typed = `<script>alert("x")</script>`
+	tests := []struct {
+		s     Settings
+		field string
+	}{
+		{Settings{Kinds: []string{KindUserJoined, typed}}, "kinds"},
+		{Settings{WebhookURL: "ftp://" + "example.com/" + typed}, "webhook_url"},
+		{Settings{DiscordWebhookURL: typed}, "discord_webhook_url"},
+		{Settings{ShoutrrrURLs: []string{typed}}, "shoutrrr_urls"},
+		{Settings{ShoutrrrURLs: []string{"generic://example.com/a", "nosuchservice://script.example.com/x"}}, "shoutrrr_urls"},
+		{Settings{SMTP: SMTPSettings{Security: typed}}, "smtp.security"},
+		{Settings{SMTP: SMTPSettings{From: typed}}, "smtp.from"},
+	}
+	for _, tt := range tests {
+		err := tt.s.Validate()
+		var ie *InputError
+		if !errors.As(err, &ie) || ie.Field != tt.field {
+			t.Errorf("Validate(%+v) = %v, want a %s error", tt.s, err, tt.field)
+			continue
+		}
+		if strings.Contains(ie.Message, "script") || strings.Contains(ie.Error(), "script") {
+			t.Errorf("%s: the message repeats the input: %q", tt.field, ie.Error())
+		}
+	}
+}
