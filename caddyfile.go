@@ -99,6 +99,7 @@ func (a *App) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 				"client_id":     one(&c.ClientID),
 				"client_secret": one(&c.ClientSecret),
 				"guild_id":      one(&c.GuildID),
+				"bot_token":     one(&c.BotToken),
 			})
 		},
 	})

@@ -26,6 +26,7 @@ func TestGlobalOptionParses(t *testing.T) {
 			client_id {env.DISCORD_ID}
 			client_secret {file./run/secrets/discord}
 			guild_id 123456789012345678
+			bot_token {env.DISCORD_BOT}
 		}
 		api_key {env.KEY}
 		sync_every 2h
@@ -54,7 +55,7 @@ func TestGlobalOptionParses(t *testing.T) {
 			TVURL:   "http://127.0.0.1:9999",
 			AuthURL: "http://127.0.0.1:9999/auth",
 		},
-		Discord:      &DiscordConfig{ClientID: "{env.DISCORD_ID}", ClientSecret: "{file./run/secrets/discord}", GuildID: "123456789012345678"},
+		Discord:      &DiscordConfig{ClientID: "{env.DISCORD_ID}", ClientSecret: "{file./run/secrets/discord}", GuildID: "123456789012345678", BotToken: "{env.DISCORD_BOT}"},
 		APIKey:       "{env.KEY}",
 		SyncEvery:    caddy.Duration(2 * time.Hour),
 		EnforceEvery: caddy.Duration(30 * time.Second),

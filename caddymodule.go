@@ -32,6 +32,7 @@ import (
 	"github.com/plex-manager/caddy-plex-manager/handlers/users"
 	"github.com/plex-manager/caddy-plex-manager/metrics"
 	"github.com/plex-manager/caddy-plex-manager/notify"
+	"github.com/plex-manager/caddy-plex-manager/notify/discordbot"
 	"github.com/plex-manager/caddy-plex-manager/plex"
 	"github.com/plex-manager/caddy-plex-manager/storage"
 )
@@ -101,6 +102,8 @@ type App struct {
 	poller     *streams.Poller
 	metricsSet *metrics.Metrics
 	notifier   *notify.Notifier
+	// discordBot sends warnings as Discord DMs (nil without a bot_token).
+	discordBot *discordbot.Client
 	// unsubscribe stops feeding audit events to this config's notifier and metrics.
 	unsubscribe func()
 	ownerID     ownerIDCache
@@ -142,6 +145,9 @@ type DiscordConfig struct {
 	ClientSecret string `json:"client_secret,omitempty"`
 	// GuildID, when set, is the guild invitees must be members of when an invite asks for it.
 	GuildID string `json:"guild_id,omitempty"`
+	// BotToken, when set, is a Discord bot's token: user warnings (access ending, purge coming) are
+	// then also sent as direct messages to users who linked Discord. Use a placeholder.
+	BotToken string `json:"bot_token,omitempty"`
 }
 
 // resolvedConfig is the effective configuration after Provision.
@@ -155,6 +161,7 @@ type resolvedConfig struct {
 	discordID      string
 	discordSecret  string
 	discordGuildID string
+	discordBot     string
 	apiKey         string
 	syncEvery      time.Duration
 	enforceEvery   time.Duration
@@ -253,6 +260,7 @@ func (a *App) resolve() error {
 		r.discordID = expand(a.Discord.ClientID)
 		r.discordSecret = expand(a.Discord.ClientSecret)
 		r.discordGuildID = expand(a.Discord.GuildID)
+		r.discordBot = expand(a.Discord.BotToken)
 		r.fromConfig["discord"] = true
 	}
 	r.apiKey = expand(a.APIKey)

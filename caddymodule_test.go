@@ -77,6 +77,7 @@ func TestAppValidateRefusesBadConfig(t *testing.T) {
 		{"bad server url", `{"plex": {"servers": ["192.168.1.2:32400"]}}`, "plex server"},
 		{"short api key", `{"api_key": "short"}`, "api_key"},
 		{"discord without secret", `{"discord": {"client_id": "1"}}`, "client_secret"},
+		{"discord bot token with a space", `{"discord": {"client_id": "1", "client_secret": "s", "bot_token": "abc def"}}`, "bot_token"},
 		{"interval too short", `{"enforce_every": "10ms"}`, "enforce_every"},
 	}
 	for i, c := range cases {
@@ -165,5 +166,37 @@ func TestStopWaitsForWorkers(t *testing.T) {
 	}
 	if n := app.runningWorkers(); n != 0 {
 		t.Errorf("running workers after Stop = %d", n)
+	}
+}
+
+// TestDiscordBotToken: a bot_token gives the notifier a Discord DM sender (resolved from a
+// placeholder), none without one; the token is in no error.
+func TestDiscordBotToken(t *testing.T) {
+	t.Setenv("PM_TEST_BOT", "MTIz.bot-token_value")
+	for _, c := range []struct {
+		name, discord string
+		wantBot       bool
+	}{
+		{"no discord", ``, false},
+		{"discord without a bot", `"discord": {"client_id": "1", "client_secret": "s"},`, false},
+		{"discord with a bot", `"discord": {"client_id": "1", "client_secret": "s", "bot_token": "{env.PM_TEST_BOT}"},`, true},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			raw := `{` + c.discord + `"data_dir": "` + filepath.Join(t.TempDir(), "pm") + `"}`
+			app, done, err := provisionApp(t, raw)
+			defer done()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := app.discordBot != nil; got != c.wantBot {
+				t.Errorf("Discord bot configured = %v, want %v", got, c.wantBot)
+			}
+		})
+	}
+	raw := `{"discord": {"client_id": "1", "client_secret": "s", "bot_token": "secret token"}, "data_dir": "` + filepath.Join(t.TempDir(), "pm") + `"}`
+	_, done, err := provisionApp(t, raw)
+	defer done()
+	if err == nil || strings.Contains(err.Error(), "secret token") {
+		t.Errorf("a malformed bot token: err = %v (must fail without repeating it)", err)
 	}
 }

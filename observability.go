@@ -2,6 +2,7 @@ package plexmanager
 
 import (
 	"context"
+	"fmt"
 	"sync"
 	"time"
 
@@ -15,6 +16,7 @@ import (
 	"github.com/plex-manager/caddy-plex-manager/logbuf"
 	"github.com/plex-manager/caddy-plex-manager/metrics"
 	"github.com/plex-manager/caddy-plex-manager/notify"
+	"github.com/plex-manager/caddy-plex-manager/notify/discordbot"
 	"github.com/plex-manager/caddy-plex-manager/storage"
 )
 
@@ -52,7 +54,12 @@ func (a *App) provisionObservability() error {
 	a.metricsSet = m
 	a.metrics = m.ObservePlexCall
 
+	dm, err := a.discordDM()
+	if err != nil {
+		return err
+	}
 	n, err := notify.New(notify.Options{
+		DM:      dm,
 		Store:   store,
 		Sealer:  a.store.sealer,
 		Record:  a.access.Record,
@@ -106,6 +113,7 @@ func (a *App) observabilityWorkers() []worker {
 			return a.poller.Run(ctx, a.resolved.sessionPoll)
 		}},
 		{name: "notify", run: a.notifier.Run},
+		a.discordBotCheck(),
 		{name: "notify_warn_users", run: every(time.Hour, func(ctx context.Context) error {
 			_, err := a.notifier.WarnUsers(ctx)
 			return err
@@ -185,4 +193,38 @@ func (a *App) ownerPlexID() int64 {
 	}
 	c.id = acct.ID
 	return c.id
+}
+
+// discordDM returns the Discord bot that sends warnings as direct messages, or nil (a nil interface,
+// not a nil *discordbot.Client) when no bot_token is configured.
+func (a *App) discordDM() (notify.DMSender, error) {
+	if a.resolved.discordBot == "" {
+		return nil, nil
+	}
+	bot, err := discordbot.New(discordbot.Config{Token: a.resolved.discordBot, Version: Version})
+	if err != nil {
+		return nil, fmt.Errorf("plex_manager: discord bot_token: %w", err)
+	}
+	a.discordBot = bot
+	return bot, nil
+}
+
+// discordBotCheck is a one-shot worker that reads the bot's own account once after start, so a wrong
+// bot_token is reported in the log at once rather than at the first warning; then it waits for ctx.
+func (a *App) discordBotCheck() worker {
+	return worker{name: "discord_bot_check", run: func(ctx context.Context) error {
+		if a.discordBot != nil {
+			cctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+			me, err := a.discordBot.Check(cctx)
+			cancel()
+			switch {
+			case err != nil && ctx.Err() == nil:
+				a.logger.Warn("plex_manager: the Discord bot_token does not work; Discord DM warnings will fail", zap.Error(err))
+			case err == nil:
+				a.logger.Info("plex_manager: Discord DM warnings are sent by the bot", zap.String("bot", me.Username))
+			}
+		}
+		<-ctx.Done()
+		return nil
+	}}
 }
