@@ -325,17 +325,17 @@ func (s *Service) Delete(ctx context.Context, actor, id string) error {
 }
 
 // Lookup returns the invite with code if it can be used at the moment; any other case (unknown,
-// disabled, expired, used up, malformed) is ErrUnusable, without saying which.
+// disabled, expired, used up, malformed) is ErrUnusable, without saying which. A store that cannot
+// be read (closed while Caddy stops or reloads, failing) is not the code's fault: that error is
+// returned wrapped (storage.ErrClosed, …), the same for every code, so the page can say "try
+// again later" without telling codes apart.
 func (s *Service) Lookup(code string) (storage.Invite, error) {
 	if !plausibleCode(code) {
 		return storage.Invite{}, ErrUnusable
 	}
 	inv, err := s.store.InviteByCode(code)
 	if err != nil {
-		if !errors.Is(err, storage.ErrNotFound) && !errors.Is(err, storage.ErrInvalid) {
-			s.log.Warn("reading an invite by code", zap.Error(err))
-		}
-		return storage.Invite{}, ErrUnusable
+		return storage.Invite{}, lookupErr(err)
 	}
 	if storage.InviteUsable(inv, s.clock()) != nil {
 		return storage.Invite{}, ErrUnusable
@@ -347,7 +347,7 @@ func (s *Service) Lookup(code string) (storage.Invite, error) {
 // invite offers libraries of (in id order, as Servers lists them): everything the public invite
 // page shows, at the cost of one transaction and only the servers it names. A named server that is
 // not stored is left out; one that cannot be read is logged and left out, as the page does when
-// the servers cannot be listed.
+// the servers cannot be listed. A store failure is returned as Lookup returns it.
 //
 // With Options.Generation, what was read for a code is kept while the store is unchanged, and the
 // returned invite and servers are shared by the callers of that time: treat them as read-only.
@@ -372,10 +372,7 @@ func (s *Service) LookupOffer(code string) (storage.Invite, []storage.Server, er
 	if !ok {
 		var err error
 		if o, err = s.readOffer(code, now); err != nil {
-			if !errors.Is(err, storage.ErrNotFound) && !errors.Is(err, storage.ErrInvalid) {
-				s.log.Warn("reading an invite by code", zap.Error(err))
-			}
-			return storage.Invite{}, nil, ErrUnusable
+			return storage.Invite{}, nil, lookupErr(err)
 		}
 		if s.offers != nil {
 			s.offers.put(code, gen, o)
@@ -385,6 +382,15 @@ func (s *Service) LookupOffer(code string) (storage.Invite, []storage.Server, er
 		return storage.Invite{}, nil, ErrUnusable
 	}
 	return o.inv, o.servers, nil
+}
+
+// lookupErr is what Lookup returns for a failed read by code: ErrUnusable for an unknown or
+// malformed code, the store failure (wrapped) otherwise. The code is not part of the error.
+func lookupErr(err error) error {
+	if errors.Is(err, storage.ErrNotFound) || errors.Is(err, storage.ErrInvalid) {
+		return ErrUnusable
+	}
+	return fmt.Errorf("reading an invite by code: %w", err)
 }
 
 // readOffer reads the invite with code and, when it is usable at now, the servers it names.

@@ -152,8 +152,13 @@ func offerWith(inv storage.Invite, servers []storage.Server) offerView {
 func (f *Feature) show(w http.ResponseWriter, r *http.Request) {
 	start := f.now()
 	inv, servers, err := f.svc.LookupOffer(r.PathValue("code"))
-	if err != nil {
+	if errors.Is(err, invite.ErrUnusable) {
 		f.unusable(w, r, start)
+		return
+	}
+	if err != nil {
+		// The store cannot be read (Caddy stopping or reloading): try again, whatever the code.
+		web.ServerError(w, r, f.log, "reading an invite", err)
 		return
 	}
 	// The page is a function of the offer (and the app name): its bytes are kept by the handler,
@@ -166,8 +171,12 @@ func (f *Feature) show(w http.ResponseWriter, r *http.Request) {
 func (f *Feature) join(w http.ResponseWriter, r *http.Request) {
 	start := f.now()
 	inv, err := f.svc.Lookup(r.PathValue("code"))
-	if err != nil {
+	if errors.Is(err, invite.ErrUnusable) {
 		f.unusable(w, r, start)
+		return
+	}
+	if err != nil {
+		web.ServerError(w, r, f.log, "reading an invite", err)
 		return
 	}
 	if f.flow == nil {

@@ -157,3 +157,39 @@ func TestDiskFull(t *testing.T) {
 		}
 	}
 }
+
+// TestPublicPagesClosedStore checks that the invite page and joining answer a store that cannot be
+// read with "try again shortly" (503 and Retry-After), the same for every code, and never with the
+// page that says the invite cannot be used.
+func TestPublicPagesClosedStore(t *testing.T) {
+	e := newEnv(t, nil)
+	inv := e.create(t, invite.Spec{Enabled: true})
+	srv := e.public(t)
+	if err := e.store.Close(); err != nil {
+		t.Fatal(err)
+	}
+	for _, code := range []string{inv.Code, "unknown-code-123"} {
+		for _, req := range []struct{ method, path string }{
+			{"GET", "/" + code},
+			{"POST", "/" + code + "/join"},
+		} {
+			rec := srv.Do(req.method, req.path, web.RoleNone, strings.NewReader(""))
+			body := html.UnescapeString(rec.Body.String())
+			if rec.Code != http.StatusServiceUnavailable || rec.Header().Get("Retry-After") == "" {
+				t.Errorf("%s %s on a closed store: %d (Retry-After %q), want 503\n%s", req.method, req.path, rec.Code, rec.Header().Get("Retry-After"), body)
+				continue
+			}
+			if !strings.Contains(body, "try again") {
+				t.Errorf("%s %s: the page does not say to try again:\n%s", req.method, req.path, body)
+			}
+			for _, leak := range []string{"can't be used", "cannot be used", "closed", "store", "Something went wrong"} {
+				if strings.Contains(body, leak) {
+					t.Errorf("%s %s: the page says %q:\n%s", req.method, req.path, leak, body)
+				}
+			}
+		}
+	}
+	if len(e.slept) != 0 {
+		t.Errorf("store failures waited the unusable-code delay: %v", e.slept)
+	}
+}
