@@ -7,7 +7,6 @@ import (
 	"path/filepath"
 	"strings"
 	"sync/atomic"
-	"syscall"
 	"testing"
 )
 
@@ -42,17 +41,25 @@ func openFakeDisk(t *testing.T, dir string, d *fakeDisk) (*Store, error) {
 	return Open(opts)
 }
 
+// openRoomyDisk opens a store in a new temporary directory on a fake disk with 1 GiB free; the
+// caller closes it.
+func openRoomyDisk(t *testing.T) (*Store, *fakeDisk, string) {
+	t.Helper()
+	dir := t.TempDir()
+	d := &fakeDisk{}
+	d.free.Store(1 << 30)
+	s, err := openFakeDisk(t, dir, d)
+	mustNil(t, err, "open")
+	return s, d, dir
+}
+
 func reserveExists(dir string) bool {
 	_, err := os.Stat(filepath.Join(dir, reserveFileName))
 	return err == nil
 }
 
 func TestDiskGuardRefusesWritesBelowMinFree(t *testing.T) {
-	dir := t.TempDir()
-	d := &fakeDisk{}
-	d.free.Store(1 << 30)
-	s, err := openFakeDisk(t, dir, d)
-	mustNil(t, err, "open")
+	s, d, dir := openRoomyDisk(t)
 	defer s.Close()
 	mustNil(t, s.PutSetting("color", "blue"), "write with room")
 	if !reserveExists(dir) {
@@ -97,18 +104,14 @@ func TestDiskGuardRefusesWritesBelowMinFree(t *testing.T) {
 }
 
 func TestDiskGuardReserveFile(t *testing.T) {
-	dir := t.TempDir()
-	d := &fakeDisk{}
-	d.free.Store(1 << 30)
-	s, err := openFakeDisk(t, dir, d)
-	mustNil(t, err, "open")
+	s, d, dir := openRoomyDisk(t)
 	fi, err := os.Stat(filepath.Join(dir, reserveFileName))
 	mustNil(t, err, "stat reserve")
 	if fi.Size() != d.reserve {
 		t.Errorf("reserve file has %d bytes, want %d", fi.Size(), d.reserve)
 	}
-	if st, ok := fi.Sys().(*syscall.Stat_t); ok && st.Blocks*512 < d.reserve {
-		t.Errorf("reserve file has %d bytes allocated, want %d (a sparse file gives nothing back)", st.Blocks*512, d.reserve)
+	if n, ok := allocatedBytes(fi); ok && n < d.reserve {
+		t.Errorf("reserve file has %d bytes allocated, want %d (a sparse file gives nothing back)", n, d.reserve)
 	}
 
 	// Refused writes keep the reserve, however full the disk: released while running, another
@@ -192,11 +195,7 @@ func TestDiskGuardOpen(t *testing.T) {
 }
 
 func TestDiskGuardStatFailureLetsWritesThrough(t *testing.T) {
-	dir := t.TempDir()
-	d := &fakeDisk{}
-	d.free.Store(1 << 30)
-	s, err := openFakeDisk(t, dir, d)
-	mustNil(t, err, "open")
+	s, d, _ := openRoomyDisk(t)
 	defer s.Close()
 	d.fail.Store(true)
 	mustNil(t, s.PutSetting("k", "v"), "write while statfs fails")
