@@ -52,14 +52,21 @@ type harness struct {
 
 func newHarness(t testing.TB) *harness {
 	t.Helper()
-	h := &harness{t: t, ctx: context.Background(), clock: &clock{t: time.Date(2026, 5, 1, 12, 0, 0, 0, time.UTC)}}
-	h.fake = plextest.NewServer(t, plextest.Options{Now: h.clock.Now, PINPollInterval: time.Millisecond})
 	st, err := storage.Open(storage.Options{InMemory: true})
 	if err != nil {
 		t.Fatal(err)
 	}
+	return newHarnessOn(t, st)
+}
+
+// newHarnessOn is newHarness on store st (closed at the end of the test).
+func newHarnessOn(t testing.TB, st *storage.Store) *harness {
+	t.Helper()
+	h := &harness{t: t, ctx: context.Background(), clock: &clock{t: time.Date(2026, 5, 1, 12, 0, 0, 0, time.UTC)}}
+	h.fake = plextest.NewServer(t, plextest.Options{Now: h.clock.Now, PINPollInterval: time.Millisecond})
 	t.Cleanup(func() { _ = st.Close() })
 	h.store = st
+	var err error
 	h.client, err = plex.New(plex.Config{TVURL: h.fake.URL(), AuthURL: h.fake.AuthURL(), ClientID: "invite-test",
 		Retries: -1, Timeout: 5 * time.Second})
 	if err != nil {

@@ -140,8 +140,33 @@ func Explain(err error) string {
 		return "The server owner's Plex connection needs attention. Nothing was changed; please tell the person who invited you."
 	case errors.Is(err, plex.ErrNotFound):
 		return "Plex does not know this account or server. Nothing was changed; please tell the person who invited you."
+	case errors.Is(err, errShareNotRecorded):
+		return shareNotRecordedReason
+	case errors.Is(err, storage.ErrDiskFull):
+		return "The server's storage is full, so your sign-up could not be started. Nothing was changed; please try again later."
+	case errors.Is(err, storage.ErrClosed):
+		return "The server is restarting, so your sign-up could not be started. Nothing was changed; please try again in a few minutes."
 	}
 	return "Plex refused to share the server. Nothing was changed; please tell the person who invited you."
+}
+
+// errShareNotRecorded marks a store failure (a full data disk, a store closed by a restart) while
+// the access engine was making the shares: the engine writes its intent before calling Plex and
+// records each share after Plex made it, so Plex may have made a share the store could not record.
+// Such an intent stays pending and the engine carries it on (or rolls it back) by itself once the
+// store takes writes again; the rollback of the redemption needs the store too.
+var errShareNotRecorded = errors.New("the store failed while the shares were made")
+
+// shareNotRecordedReason is what the invitee is told of errShareNotRecorded.
+const shareNotRecordedReason = "The server could not record your sign-up while your access was being set up " +
+	"(its storage is full or it is restarting). Plex may already show you an invitation to the server: " +
+	"the server finishes or undoes it by itself once it can record changes again. " +
+	"Please check again later; if you still have no access then, use the invite again."
+
+// storeFailed reports whether err is the store refusing work for a reason that passes: a full data
+// disk (storage.ErrDiskFull) or a store closed while Caddy stops or reloads (storage.ErrClosed).
+func storeFailed(err error) bool {
+	return errors.Is(err, storage.ErrDiskFull) || errors.Is(err, storage.ErrClosed)
 }
 
 // Redeem uses invite req.InviteID for req.Account (see the package documentation for the steps).
@@ -156,9 +181,12 @@ func (s *Service) Redeem(ctx context.Context, req RedeemRequest) (Result, error)
 	}
 	now := s.clock()
 	inv, err := s.store.GetInvite(req.InviteID)
-	if err != nil {
-		s.recordFailure(req, now, ErrUnusable, nil)
+	if errors.Is(err, storage.ErrNotFound) {
 		return Result{}, redeemFailure(ErrUnusable)
+	}
+	if err != nil {
+		// Not the invite's fault: the store cannot be read; nothing was changed.
+		return Result{}, redeemFailure(fmt.Errorf("reading invite: %w", err))
 	}
 	if err := s.checkDiscord(inv, req.Discord); err != nil {
 		s.recordFailure(req, now, err, &inv)
@@ -188,6 +216,9 @@ func (s *Service) Redeem(ctx context.Context, req RedeemRequest) (Result, error)
 	}
 	res, err := s.share(ctx, inv, req, now)
 	if err != nil {
+		if storeFailed(err) {
+			err = fmt.Errorf("%w: %w", errShareNotRecorded, err)
+		}
 		return Result{}, s.abort(ctx, req, red, before, slices.Sorted(maps.Keys(inv.Libraries)), now, err)
 	}
 	outcome := OutcomeJoined
