@@ -22,7 +22,15 @@ var (
 	ErrNotArtwork = errors.New("not an artwork path")
 	// ErrNoSession: the stream has no session id to terminate with.
 	ErrNoSession = errors.New("no session id")
+	// ErrNotRecorded: Terminate stopped the stream, but its stream.terminated event could not be
+	// recorded (the error also wraps the store's: storage.ErrDiskFull, storage.ErrClosed, …). The
+	// stream is stopped all the same; see Stopped.
+	ErrNotRecorded = errors.New("the stream was stopped, but the stop was not recorded")
 )
+
+// Stopped reports whether a Terminate that returned err stopped the stream: when it succeeded,
+// and when only recording the stop failed (ErrNotRecorded).
+func Stopped(err error) bool { return err == nil || errors.Is(err, ErrNotRecorded) }
 
 // DefaultTerminateReason is shown on the player when an admin gives no reason.
 const DefaultTerminateReason = "The server owner has ended the stream."
@@ -139,7 +147,8 @@ func (p *Poller) target(ctx context.Context, serverID string) (Target, error) {
 
 // Terminate stops a stream on behalf of actor ("admin:<name>", "apikey:<name>") with reason shown
 // on the player (DefaultTerminateReason when empty) and records a stream.terminated event. Plex
-// refuses without Plex Pass: the error then matches plex.ErrPlexPassRequired (see Explain).
+// refuses without Plex Pass: the error then matches plex.ErrPlexPassRequired (see Explain). A stream
+// stopped whose event could not be recorded is an error matching ErrNotRecorded (see Stopped).
 func (p *Poller) Terminate(ctx context.Context, actor, serverID, session, reason string) error {
 	reason = strings.TrimSpace(reason)
 	if reason == "" {
@@ -177,7 +186,8 @@ func (p *Poller) Terminate(ctx context.Context, actor, serverID, session, reason
 		Data:    map[string]any{"user": st.Username, "title": st.Title, "server": t.Name, "session": session, "reason": reason},
 	}
 	if err := p.opts.Record(ev); err != nil {
-		return fmt.Errorf("stream stopped, but recording it failed: %w", err)
+		p.log.Error("a stopped stream could not be recorded", zap.String("server", serverID), zap.String("actor", actor), zap.Error(err))
+		return fmt.Errorf("%w: %w", ErrNotRecorded, err)
 	}
 	return nil
 }
@@ -206,6 +216,8 @@ func Explain(err error) string {
 	switch {
 	case err == nil:
 		return ""
+	case errors.Is(err, ErrNotRecorded):
+		return "The stream was stopped, but the stop could not be written to the event log: " + storeTrouble(err)
 	case errors.Is(err, plex.ErrPlexPassRequired):
 		return "Plex refused: stopping streams needs Plex Pass on the server owner's account."
 	case errors.Is(err, plex.ErrNotFound):
@@ -226,4 +238,16 @@ func Explain(err error) string {
 		return pe.Message
 	}
 	return err.Error()
+}
+
+// storeTrouble says in fixed words why the store refused a write (never the store's own text: it
+// names paths).
+func storeTrouble(err error) string {
+	switch {
+	case errors.Is(err, storage.ErrDiskFull):
+		return "the data disk is full."
+	case errors.Is(err, storage.ErrClosed):
+		return "the database is not available (the server is stopping or reloading)."
+	}
+	return "the database refused it; the error has been logged."
 }

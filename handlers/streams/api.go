@@ -26,9 +26,13 @@ func (f *Feature) apiList(w http.ResponseWriter, r *http.Request) {
 	web.JSON(w, http.StatusOK, resp)
 }
 
-// terminateStatus maps a Terminate error to an HTTP status.
+// terminateStatus maps a Terminate error to an HTTP status. A stream stopped whose stop could not
+// be recorded answers the store's status (507 data disk full, 503 store closed, else 500) with a
+// message saying it was stopped.
 func terminateStatus(err error) int {
 	switch {
+	case errors.Is(err, streams.ErrNotRecorded):
+		return web.ServerStatus(err)
 	case errors.Is(err, streams.ErrUnknownServer), errors.Is(err, plex.ErrNotFound):
 		return http.StatusNotFound
 	case errors.Is(err, plex.ErrPlexPassRequired), errors.Is(err, streams.ErrNoSession):

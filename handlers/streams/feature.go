@@ -69,12 +69,14 @@ func (f *Feature) Routes(r web.Router) {
 	r.API("DELETE", "/streams/{server}/{session}", web.RoleModerator, f.apiTerminate, web.APIDoc{
 		Summary: "Terminate a stream", Tags: []string{"streams"},
 		Description: "Stops the stream and shows the reason on the player. Needs Plex Pass on the server owner's account: " +
-			"without it Plex refuses and the answer is 422 with an explanation.",
+			"without it Plex refuses and the answer is 422 with an explanation. A stream stopped whose stop could not be " +
+			"written to the event log answers 507 (data disk full), 503 (database not available) or 500, with a message " +
+			"saying that the stream was stopped: do not retry.",
 		Params: []web.Param{
 			{Name: "server", In: web.ParamPath, Description: "server id (machineIdentifier)"},
 			{Name: "session", In: web.ParamPath, Description: "the stream's session id"},
 		},
-		Request: TerminateRequest{}, Errors: []int{404, 422, 502},
+		Request: TerminateRequest{}, Errors: []int{404, 422, 500, 502, 503, 507},
 	})
 	r.API("GET", "/streams/history", web.RoleAuditor, f.apiHistory, web.APIDoc{
 		Summary: "A user's ended streams", Tags: []string{"streams"},

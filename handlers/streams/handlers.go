@@ -91,10 +91,14 @@ func (f *Feature) terminate(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	st, _ := f.poller.Stream(server, session)
-	if err := f.poller.Terminate(r.Context(), p.Actor(), server, session, reason); err != nil {
-		web.Flash(w, r, web.FlashError, "The stream was not stopped. "+streams.Explain(err))
-	} else {
+	switch err := f.poller.Terminate(r.Context(), p.Actor(), server, session, reason); {
+	case err == nil:
 		web.Flash(w, r, web.FlashSuccess, "Stopped "+nameOr(st.Username, "the user")+"'s stream of "+nameOr(st.Title, "that item")+".")
+	case streams.Stopped(err):
+		// Stopped, but the event log lacks it (Explain says so and why).
+		web.Flash(w, r, web.FlashWarning, streams.Explain(err))
+	default:
+		web.Flash(w, r, web.FlashError, "The stream was not stopped. "+streams.Explain(err))
 	}
 	web.Redirect(w, r, "/streams")
 }

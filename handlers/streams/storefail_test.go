@@ -1,6 +1,7 @@
 package streams
 
 import (
+	"html"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -53,5 +54,47 @@ func TestClosedStore(t *testing.T) {
 				t.Errorf("the answer shows the error: %s", body)
 			}
 		})
+	}
+}
+
+// TestTerminateNotRecorded checks the answers of a stop the store could not record (it is closed):
+// the page says the stream was stopped and that the event log lacks it, the API says so too with
+// the store's status; a stop Plex refused still says the stream was not stopped.
+func TestTerminateNotRecorded(t *testing.T) {
+	e := newEnv(t, plextest.Options{})
+	s1 := e.fake.StartSession(machineID, plextest.Session{AccountID: aliceID, Title: "Heat"})
+	s2 := e.fake.StartSession(machineID, plextest.Session{AccountID: aliceID, Title: "Ronin"})
+	e.poll(t)
+	if err := e.store.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	rec := e.srv.Do("POST", "/streams/"+machineID+"/"+s1.ID+"/terminate", web.RoleModerator, strings.NewReader("reason=x"))
+	if rec.Code != http.StatusSeeOther {
+		t.Fatalf("page terminate = %d", rec.Code)
+	}
+	next := html.UnescapeString(e.srv.Do("GET", "/streams", web.RoleModerator, nil, "Cookie", flashCookie(rec)).Body.String())
+	if !strings.Contains(next, "The stream was stopped, but the stop could not be written to the event log") || strings.Contains(next, "was not stopped") {
+		t.Errorf("the page does not say the stream was stopped and not recorded:\n%s", next)
+	}
+
+	rec = e.srv.API("DELETE", "/streams/"+machineID+"/"+s2.ID, web.RoleModerator, `{"reason":"x"}`)
+	if rec.Code != http.StatusServiceUnavailable || !strings.Contains(rec.Body.String(), "was stopped") || strings.Contains(rec.Body.String(), "closed") {
+		t.Errorf("API terminate, not recorded = %d %s", rec.Code, rec.Body.String())
+	}
+	if n := len(e.fake.Terminations()); n != 2 {
+		t.Fatalf("%d terminations, want 2", n)
+	}
+}
+
+// TestTerminateRefusedSaysNotStopped: a stop Plex refused says the stream was not stopped.
+func TestTerminateRefusedSaysNotStopped(t *testing.T) {
+	e := newEnv(t, plextest.Options{NoPlexPass: true})
+	s := e.fake.StartSession(machineID, plextest.Session{AccountID: aliceID})
+	e.poll(t)
+	rec := e.srv.Do("POST", "/streams/"+machineID+"/"+s.ID+"/terminate", web.RoleModerator, strings.NewReader("reason=x"))
+	next := html.UnescapeString(e.srv.Do("GET", "/streams", web.RoleModerator, nil, "Cookie", flashCookie(rec)).Body.String())
+	if !strings.Contains(next, "The stream was not stopped. Plex refused") || strings.Contains(next, "was stopped,") {
+		t.Errorf("the page does not say the stream was not stopped:\n%s", next)
 	}
 }
