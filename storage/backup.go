@@ -13,8 +13,11 @@ import (
 	"go.uber.org/zap"
 )
 
-// loadMaxPending bounds the writes in flight while Restore loads a backup.
-const loadMaxPending = 256
+// loadMaxPending bounds the write batches (each up to 15 % of a memtable, ~1.2 MiB) in flight while
+// Restore loads a backup. It is small so that reading the backup cannot run far ahead of the disk
+// writes: the free-space check runs as the backup is read (with 256 a whole 17 MiB backup was read
+// before the disk had seen most of it, and the check never tripped).
+const loadMaxPending = 2
 
 // maxBackupFrame bounds one frame of a backup stream. Badger writes frames of at most ~100 MiB (its
 // stream batches); Load allocates whatever length a frame header claims, so a wrong or corrupt file
