@@ -4,9 +4,11 @@ import (
 	"encoding/csv"
 	"encoding/json"
 	"fmt"
+	"html"
 	"net/http"
 	"net/url"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -331,6 +333,57 @@ func TestNotificationSettingsPage(t *testing.T) {
 	if !strings.Contains(e.admin.Do("GET", "/notifications", web.RoleAdmin, nil).Body.String(), "failed") {
 		t.Error("the failed delivery is not shown")
 	}
+}
+
+// TestNotificationFormRefusalKeepsWhatWasTyped: a refused save shows the shoutrrr lines as posted (the
+// hidden saved ones and a newly typed one), and saving that form again keeps every URL it stood for.
+func TestNotificationFormRefusalKeepsWhatWasTyped(t *testing.T) {
+	e := newEnv(t)
+	saved := []string{"generic://example.com/hooks/aaaa1111", "generic://example.com/hooks/bbbb2222"}
+	form := url.Values{"kinds": {notify.KindStreamKilled}, "shoutrrr_urls": {strings.Join(saved, "\n")}}
+	if rec := e.admin.Do("POST", "/notifications", web.RoleAdmin, strings.NewReader(form.Encode())); rec.Code != http.StatusSeeOther {
+		t.Fatalf("save = %d %s", rec.Code, rec.Body.String())
+	}
+	shown := textareaValue(t, e.admin.Do("GET", "/notifications", web.RoleAdmin, nil).Body.String(), "shoutrrr_urls")
+	if strings.Contains(shown, "aaaa1111") || strings.Count(shown, "\n") != 1 {
+		t.Fatalf("shown shoutrrr lines = %q", shown)
+	}
+	// The admin adds a URL before the hidden ones and mistypes the warning days.
+	typed := "generic://example.org/new/cccc3333"
+	form.Set("shoutrrr_urls", typed+"\n"+shown)
+	form.Set("warn_days", "x")
+	rec := e.admin.Do("POST", "/notifications", web.RoleAdmin, strings.NewReader(form.Encode()))
+	if rec.Code != http.StatusBadRequest {
+		t.Fatalf("refused save = %d", rec.Code)
+	}
+	again := textareaValue(t, rec.Body.String(), "shoutrrr_urls")
+	if again != typed+"\n"+shown {
+		t.Fatalf("the refused form shows %q, want what was posted %q", again, typed+"\n"+shown)
+	}
+	form.Set("shoutrrr_urls", again)
+	form.Set("warn_days", "3")
+	if rec := e.admin.Do("POST", "/notifications", web.RoleAdmin, strings.NewReader(form.Encode())); rec.Code != http.StatusSeeOther {
+		t.Fatalf("corrected save = %d %s", rec.Code, rec.Body.String())
+	}
+	s, _ := e.notifier.Settings()
+	if want := append([]string{typed}, saved...); !slices.Equal(s.ShoutrrrURLs, want) {
+		t.Errorf("stored shoutrrr URLs = %q, want %q", s.ShoutrrrURLs, want)
+	}
+}
+
+// textareaValue returns the unescaped text of the textarea named name in page.
+func textareaValue(t *testing.T, page, name string) string {
+	t.Helper()
+	start := strings.Index(page, `name="`+name+`"`)
+	if start < 0 {
+		t.Fatalf("no textarea %q in the page", name)
+	}
+	open := strings.Index(page[start:], ">")
+	end := strings.Index(page[start:], "</textarea>")
+	if open < 0 || end < open {
+		t.Fatalf("textarea %q not closed", name)
+	}
+	return html.UnescapeString(page[start+open+1 : start+end])
 }
 
 func TestPublicAccessStatusPage(t *testing.T) {

@@ -104,7 +104,11 @@ func (f *Feature) notifySave(w http.ResponseWriter, r *http.Request) {
 			web.ServerError(w, r, nil, "saving the notification settings", err)
 			return
 		}
-		v := f.notifyData(s.Public())
+		// Show the form as it was posted: its secrets are either still the mask / hidden lines the
+		// page showed, or what the admin just typed. Hiding the posted settings again would turn a
+		// newly typed shoutrrr URL into a hidden line numbered by its place in the posted list, which
+		// the next save would read as the saved URL of that number.
+		v := f.notifyData(s)
 		v.Error, v.Field = ie.Error(), ie.Field
 		web.SetNav(r, "settings")
 		web.RenderStatus(w, r, http.StatusBadRequest, "admin/events-notifications", v)
