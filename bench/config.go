@@ -32,6 +32,8 @@ type config struct {
 	listUsers int
 	listTime  time.Duration
 
+	writeTime time.Duration
+
 	invitePath string
 	seedInvite string
 	workers    int
@@ -65,6 +67,7 @@ func defaultConfig() config {
 		heapSettle:   7 * time.Second,
 		listUsers:    10_000,
 		listTime:     time.Second,
+		writeTime:    2 * time.Second,
 		invitePath:   "/",
 		seedInvite:   "benchinvite",
 		workers:      8,
@@ -94,6 +97,7 @@ func shortConfig() config {
 	c.heapSettle = 300 * time.Millisecond
 	c.listUsers = 1_000
 	c.listTime = 50 * time.Millisecond
+	c.writeTime = 100 * time.Millisecond
 	c.workers = 4
 	c.rounds = 2
 	c.roundTime = 300 * time.Millisecond
@@ -137,6 +141,7 @@ func parseConfig(args []string, stderr io.Writer) (config, error) {
 	fs.DurationVar(&c.heapSettle, "heap-settle", def.heapSettle, "store-heap: idle time before the at-rest reading")
 	fs.IntVar(&c.listUsers, "list-users", def.listUsers, "store-list: users in the store")
 	fs.DurationVar(&c.listTime, "list-time", def.listTime, "store-list: time per query")
+	fs.DurationVar(&c.writeTime, "write-time", def.writeTime, "store-write: time per round")
 	fs.StringVar(&c.invitePath, "invite-path", def.invitePath, "invite-page: a page of the invite site to measure besides the seeded invite's (default the landing page)")
 	fs.StringVar(&c.seedInvite, "seed-invite", def.seedInvite, `invite-page: store a server and an enabled invite with this code before Caddy starts and measure its page /CODE too ("" measures only -invite-path)`)
 	fs.IntVar(&c.workers, "workers", def.workers, "invite-page: concurrent keep-alive clients")
@@ -200,6 +205,7 @@ func applyShort(c config, set map[string]bool) config {
 		"heap-settle":   func() { s.heapSettle = c.heapSettle },
 		"list-users":    func() { s.listUsers = c.listUsers },
 		"list-time":     func() { s.listTime = c.listTime },
+		"write-time":    func() { s.writeTime = c.writeTime },
 		"workers":       func() { s.workers = c.workers },
 		"rounds":        func() { s.rounds = c.rounds },
 		"round-time":    func() { s.roundTime = c.roundTime },
@@ -237,7 +243,7 @@ func (c config) validate() error {
 		errs = append(errs, fmt.Errorf("-heap-events must not be negative, got %d", c.heapEvents))
 	}
 	durs := map[string]time.Duration{"-plex-time": c.plexTime, "-list-time": c.listTime, "-round-time": c.roundTime,
-		"-users-time": c.usersTime}
+		"-users-time": c.usersTime, "-write-time": c.writeTime}
 	for name, d := range durs {
 		if d <= 0 || d > 10*time.Minute {
 			errs = append(errs, fmt.Errorf("%s must be in (0, 10m], got %s", name, d))

@@ -57,6 +57,12 @@ func benchmarks() []benchmark {
 			what: "`storage.Store.ListUsers` over the in-memory read model of a store holding N varied users " +
 				"(statuses, notes, a second server for a third of them, activity for a fifth), one query shape per " +
 				"row, called back to back for a fixed time. Latency per call, allocations per call."},
+		{name: "store-write", title: "Store: cost of the free-space guard on writes", run: benchStoreWrite,
+			what: "Single-setting commits (`storage.Store.PutSetting`, one read-write transaction each) back to back on " +
+				"a store on disk, in rounds that alternate the free-space guard on (the default: one statfs of the " +
+				"database's file system before each commit) and off (`MinFreeBytes: -1`), with SyncWrites on (the " +
+				"product's setting: every commit is fsynced) and off (where the guard's share of a commit is largest). " +
+				"Commits/s and latency per mode, the ratio on/off within the run, and the cost of one statfs call."},
 		{name: "users-page", title: "Users page and `GET /api/v1/users` at 1,000 and 10,000 users", run: benchUsersPage,
 			what: "The admin users page, its htmx results fragment and the REST list through a real in-process Caddy " +
 				"with the `plex_manager` admin handler, signed in with a session (page) or an API key (API), over a mix " +
