@@ -20,6 +20,20 @@ const (
 	MinimalServerToken = "basement-server-token"
 )
 
+// Plex.tv ids of SeedMinimal's accounts (see SeedMinimal for what each one has).
+const (
+	// MinimalAliceID is alice, a friend with Movies and TV Shows and downloads.
+	MinimalAliceID = 22526914
+	// MinimalBobID is bob, a friend with all libraries.
+	MinimalBobID = 22522496
+	// MinimalCarolID is carol, a friend with Movies under a content filter.
+	MinimalCarolID = 31415926
+	// MinimalDaveID is dave, an account with no relation to the owner.
+	MinimalDaveID = 41234567
+	// MinimalErinID is erin, an account with no relation to the owner and an unverified email.
+	MinimalErinID = 42345678
+)
+
 // Global section ids of "Basement" (plex.tv ids; the keys are 1, 4, 8).
 const (
 	SectionMusic   int64 = 132920520
@@ -57,16 +71,16 @@ func SeedMinimal() Seed {
 		Owner:   minimalOwner(),
 		Servers: []Server{basement()},
 		Accounts: []Account{
-			{ID: 22526914, UUID: "3346028014e93acd", Username: "alice", Email: "alice@example.com", Token: "alice-token"},
-			{ID: 22522496, UUID: "1f2e3d4c5b6a7980", Username: "bob", Email: "bob@example.com", Token: "bob-token"},
-			{ID: 31415926, UUID: "5a6b7c8d9e0f1a2b", Username: "carol", Email: "carol@example.com", Token: "carol-token"},
-			{ID: 41234567, UUID: "6b7c8d9e0f1a2b3c", Username: "dave", Email: "dave@example.com", Token: "dave-token"},
-			{ID: 42345678, UUID: "7c8d9e0f1a2b3c4d", Username: "erin", Email: "erin@example.com", Token: "erin-token", EmailUnverified: true},
+			{ID: MinimalAliceID, UUID: "3346028014e93acd", Username: "alice", Email: "alice@example.com", Token: "alice-token"},
+			{ID: MinimalBobID, UUID: "1f2e3d4c5b6a7980", Username: "bob", Email: "bob@example.com", Token: "bob-token"},
+			{ID: MinimalCarolID, UUID: "5a6b7c8d9e0f1a2b", Username: "carol", Email: "carol@example.com", Token: "carol-token"},
+			{ID: MinimalDaveID, UUID: "6b7c8d9e0f1a2b3c", Username: "dave", Email: "dave@example.com", Token: "dave-token"},
+			{ID: MinimalErinID, UUID: "7c8d9e0f1a2b3c4d", Username: "erin", Email: "erin@example.com", Token: "erin-token", EmailUnverified: true},
 		},
 		Shares: []Share{
-			{ID: 907759180, MachineID: MinimalMachineID, UserID: 22526914, SectionIDs: []int64{SectionMovies, SectionTVShows}, AllowSync: true},
-			{ID: 907759181, MachineID: MinimalMachineID, UserID: 22522496, AllLibraries: true},
-			{ID: 907759182, MachineID: MinimalMachineID, UserID: 31415926, SectionIDs: []int64{SectionMovies},
+			{ID: 907759180, MachineID: MinimalMachineID, UserID: MinimalAliceID, SectionIDs: []int64{SectionMovies, SectionTVShows}, AllowSync: true},
+			{ID: 907759181, MachineID: MinimalMachineID, UserID: MinimalBobID, AllLibraries: true},
+			{ID: 907759182, MachineID: MinimalMachineID, UserID: MinimalCarolID, SectionIDs: []int64{SectionMovies},
 				FilterMovies: "contentRating=G%2CPG|label!=adult"},
 		},
 	}
