@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/plex-manager/caddy-plex-manager/internal/testclock"
 	"github.com/plex-manager/caddy-plex-manager/plex"
 	"github.com/plex-manager/caddy-plex-manager/plex/plextest"
 	"github.com/plex-manager/caddy-plex-manager/storage"
@@ -15,39 +16,15 @@ import (
 
 // Seed users of plextest.SeedMinimal.
 const (
-	aliceID int64 = 22526914
-	bobID   int64 = 22522496
-	carolID int64 = 31415926
-	daveID  int64 = 41234567
+	aliceID int64 = plextest.MinimalAliceID
+	bobID   int64 = plextest.MinimalBobID
+	carolID int64 = plextest.MinimalCarolID
+	daveID  int64 = plextest.MinimalDaveID
 	srvID         = plextest.MinimalMachineID
 )
 
 // t0 is the tests' reference time.
 var t0 = time.Date(2025, 6, 1, 12, 0, 0, 0, time.UTC)
-
-// clock is a settable test clock.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Set(t time.Time) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = t
-}
-
-func (c *clock) Add(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
 
 // harness is a Service on an in-memory store talking to plextest through the real plex client.
 type harness struct {
@@ -55,7 +32,7 @@ type harness struct {
 	fake  *plextest.Fake
 	store *storage.Store
 	gw    Gateway
-	clock *clock
+	clock *testclock.Clock
 	svc   *Service
 	lock  *sync.Mutex
 	ctx   context.Context
@@ -64,7 +41,7 @@ type harness struct {
 // newHarness starts a fake with seed (zero: SeedMinimal), stores its servers and returns a Service.
 func newHarness(t testing.TB, seed plextest.Seed, opts ...func(*Options)) *harness {
 	t.Helper()
-	h := &harness{t: t, clock: &clock{t: t0}, lock: &sync.Mutex{}, ctx: context.Background()}
+	h := &harness{t: t, clock: testclock.New(t0), lock: &sync.Mutex{}, ctx: context.Background()}
 	h.fake = plextest.NewServer(t, plextest.Options{Seed: seed, Now: h.clock.Now})
 	st, err := storage.Open(storage.Options{InMemory: true})
 	if err != nil {

@@ -35,7 +35,7 @@ func TestAPIKeyLifecycle(t *testing.T) {
 			t.Error("the store holds the secret part of the key")
 		}
 	}
-	c.Advance(time.Hour)
+	c.Add(time.Hour)
 	got, err := keys.Authenticate(key)
 	if err != nil || got.ID != rec.ID || got.Role != "moderator" {
 		t.Fatalf("Authenticate = %+v, %v", got, err)

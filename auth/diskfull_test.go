@@ -44,11 +44,11 @@ func TestCredentialsWorkOnAFullDisk(t *testing.T) {
 	}
 	keys, _ = NewAPIKeys(APIKeyOptions{Store: st, Now: c.Now})
 	sess, _ = NewSessions(SessionOptions{Store: st, Now: c.Now})
-	c.Advance(2 * time.Hour) // past every touch rate limit
+	c.Add(2 * time.Hour) // past every touch rate limit
 	if got, err := keys.Authenticate(key); err != nil || got.ID != rec.ID {
 		t.Errorf("API key on a full disk: %+v, %v", got, err)
 	}
-	c.Advance(-(2*time.Hour - 5*time.Minute)) // within the idle timeout, past TouchEvery
+	c.Add(-(2*time.Hour - 5*time.Minute)) // within the idle timeout, past TouchEvery
 	if info, err := sess.Lookup(tok); err != nil || info.AdminID != "admin1" {
 		t.Errorf("session on a full disk: %+v, %v", info, err)
 	}

@@ -1,10 +1,10 @@
 package auth
 
 import (
-	"sync"
 	"testing"
 	"time"
 
+	"github.com/plex-manager/caddy-plex-manager/internal/testclock"
 	"github.com/plex-manager/caddy-plex-manager/storage"
 )
 
@@ -19,25 +19,8 @@ func newStore(t testing.TB) *storage.Store {
 	return s
 }
 
-// clock is a settable clock for tests.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func newClock() *clock { return &clock{t: time.Now()} }
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
+// newClock returns a settable clock that starts at the present time.
+func newClock() *testclock.Clock { return testclock.New(time.Now()) }
 
 // cheapParams keep test hashing fast (the format and code paths are the same).
 var cheapParams = Params{Time: 1, MemoryKiB: 64, Threads: 1, KeyLen: 32, SaltLen: 16}

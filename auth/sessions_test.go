@@ -5,10 +5,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/plex-manager/caddy-plex-manager/internal/testclock"
 	"github.com/plex-manager/caddy-plex-manager/storage"
 )
 
-func newTestSessions(t *testing.T, c *clock, idle, absolute time.Duration) (*Sessions, *storage.Store) {
+func newTestSessions(t *testing.T, c *testclock.Clock, idle, absolute time.Duration) (*Sessions, *storage.Store) {
 	t.Helper()
 	st := newStore(t)
 	s, err := NewSessions(SessionOptions{Store: st, Now: c.Now, Lifetimes: func() (time.Duration, time.Duration) { return idle, absolute }})
@@ -28,21 +29,21 @@ func TestSessionIdleExpiry(t *testing.T) {
 	if len(tok) != 43 || info.AdminID != "admin1" {
 		t.Fatalf("token %q info %+v", tok, info)
 	}
-	c.Advance(11 * time.Hour)
+	c.Add(11 * time.Hour)
 	if got, err := s.Lookup(tok); err != nil || got.AdminID != "admin1" || got.IP != "192.0.2.1" {
 		t.Fatalf("after 11h: %+v %v", got, err)
 	}
 	// The visit renewed the idle timer: 11h more is still fine.
-	c.Advance(11 * time.Hour)
+	c.Add(11 * time.Hour)
 	if _, err := s.Lookup(tok); err != nil {
 		t.Fatalf("after another 11h of activity: %v", err)
 	}
-	c.Advance(12*time.Hour + time.Second)
+	c.Add(12*time.Hour + time.Second)
 	if _, err := s.Lookup(tok); !errors.Is(err, ErrNoSession) {
 		t.Fatalf("idle 12h: %v, want ErrNoSession", err)
 	}
 	// Gone for good, even if the clock went back.
-	c.Advance(-24 * time.Hour)
+	c.Add(-24 * time.Hour)
 	if _, err := s.Lookup(tok); !errors.Is(err, ErrNoSession) {
 		t.Fatalf("expired session came back: %v", err)
 	}
@@ -56,16 +57,16 @@ func TestSessionAbsoluteExpiry(t *testing.T) {
 		t.Fatal(err)
 	}
 	for i := range 4 { // active every 110 minutes: never idle, 7h20m in all
-		c.Advance(110 * time.Minute)
+		c.Add(110 * time.Minute)
 		if _, err := s.Lookup(tok); err != nil {
 			t.Fatalf("visit %d: %v", i, err)
 		}
 	}
-	c.Advance(110 * time.Minute) // 9h10m
+	c.Add(110 * time.Minute) // 9h10m
 	if _, err := s.Lookup(tok); err != nil {
 		t.Fatalf("at 9h10m: %v", err)
 	}
-	c.Advance(50 * time.Minute) // 10h: the absolute limit
+	c.Add(50 * time.Minute) // 10h: the absolute limit
 	if _, err := s.Lookup(tok); !errors.Is(err, ErrNoSession) {
 		t.Fatalf("at the absolute limit: %v", err)
 	}
@@ -133,7 +134,7 @@ func TestSessionTouchIsRateLimited(t *testing.T) {
 	c := newClock()
 	s, st := newTestSessions(t, c, 0, 0)
 	tok, info, _ := s.Create("admin1", "", "", "")
-	c.Advance(30 * time.Second)
+	c.Add(30 * time.Second)
 	if _, err := s.Lookup(tok); err != nil {
 		t.Fatal(err)
 	}
@@ -141,7 +142,7 @@ func TestSessionTouchIsRateLimited(t *testing.T) {
 	if want := info.CreatedAt.Add(DefaultIdleTimeout); !sess.Expiry.Equal(want) {
 		t.Errorf("a visit within a minute was written: expiry %v, want %v", sess.Expiry, want)
 	}
-	c.Advance(31 * time.Second)
+	c.Add(31 * time.Second)
 	if _, err := s.Lookup(tok); err != nil {
 		t.Fatal(err)
 	}

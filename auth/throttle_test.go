@@ -24,11 +24,11 @@ func TestThrottleAccountLockoutGrows(t *testing.T) {
 	if w := th.Wait("bob", "9.9.9.9"); w != 0 {
 		t.Fatalf("another account is locked: %v", w)
 	}
-	c.Advance(30 * time.Second)
+	c.Add(30 * time.Second)
 	if w := th.Wait("alice", ""); w != 30*time.Second {
 		t.Errorf("after 30s: %v", w)
 	}
-	c.Advance(31 * time.Second)
+	c.Add(31 * time.Second)
 	if w := th.Wait("alice", ""); w != 0 {
 		t.Errorf("lock did not end: %v", w)
 	}
@@ -41,10 +41,10 @@ func TestThrottleAccountLockoutGrows(t *testing.T) {
 		if got := th.Wait("alice", ""); got != w {
 			t.Errorf("lockout %d: %v, want %v", i+2, got, w)
 		}
-		c.Advance(w)
+		c.Add(w)
 	}
 	// A whole quiet window resets the growth.
-	c.Advance(16 * time.Minute)
+	c.Add(16 * time.Minute)
 	for range 3 {
 		th.Fail("alice", "")
 	}
@@ -52,7 +52,7 @@ func TestThrottleAccountLockoutGrows(t *testing.T) {
 		t.Errorf("after a quiet window: %v, want 1m", got)
 	}
 	// A success clears the account.
-	c.Advance(time.Minute)
+	c.Add(time.Minute)
 	th.Fail("alice", "")
 	th.Fail("alice", "")
 	th.Succeed("alice")
@@ -66,9 +66,9 @@ func TestThrottleSlidingWindow(t *testing.T) {
 	c := newClock()
 	th := NewThrottle(ThrottleOptions{Window: 10 * time.Minute, AccountLimit: 3, Now: c.Now})
 	th.Fail("a", "")
-	c.Advance(6 * time.Minute)
+	c.Add(6 * time.Minute)
 	th.Fail("a", "")
-	c.Advance(5 * time.Minute) // the first failure has left the window
+	c.Add(5 * time.Minute) // the first failure has left the window
 	th.Fail("a", "")
 	if w := th.Wait("a", ""); w != 0 {
 		t.Errorf("old failure still counted: %v", w)

@@ -7,7 +7,6 @@ import (
 	"net/url"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -15,6 +14,7 @@ import (
 	"go.uber.org/zap/zaptest/observer"
 
 	"github.com/plex-manager/caddy-plex-manager/auth"
+	"github.com/plex-manager/caddy-plex-manager/internal/testclock"
 	"github.com/plex-manager/caddy-plex-manager/plex"
 	"github.com/plex-manager/caddy-plex-manager/plex/plextest"
 	"github.com/plex-manager/caddy-plex-manager/storage"
@@ -27,24 +27,6 @@ const testPassword = "Tr0ubadour-horse-staple"
 // cheapParams keep password hashing fast in tests.
 var cheapParams = auth.Params{Time: 1, MemoryKiB: 64, Threads: 1, KeyLen: 32, SaltLen: 16}
 
-// testClock is a settable clock.
-type testClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *testClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *testClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
-
 // harness is an admin handler over an in-memory store, a sealer and (optionally) the Plex fake.
 type harness struct {
 	t      *testing.T
@@ -52,7 +34,7 @@ type harness struct {
 	store  *storage.Store
 	sealer *storage.Sealer
 	fake   *plextest.Fake
-	clock  *testClock
+	clock  *testclock.Clock
 	logs   *observer.ObservedLogs
 	base   string
 	deps   Deps
@@ -85,7 +67,7 @@ func newHarness(t *testing.T, o harnessOptions) *harness {
 		t.Fatal(err)
 	}
 	core, logs := observer.New(zap.DebugLevel)
-	hs := &harness{t: t, store: st, sealer: sealer, clock: &testClock{t: time.Now()}, logs: logs, base: o.base}
+	hs := &harness{t: t, store: st, sealer: sealer, clock: testclock.New(time.Now()), logs: logs, base: o.base}
 	deps := Deps{Logger: zap.New(core), Store: st, Sealer: sealer, PasswordParams: &cheapParams, Now: hs.clock.Now,
 		Fixed: o.fixed, BootstrapAPIKey: o.bootstrap, Version: "v-test",
 		Throttle: auth.NewThrottle(auth.ThrottleOptions{Now: hs.clock.Now})}

@@ -54,7 +54,7 @@ func TestSignInWithPlex(t *testing.T) {
 	if err := hs.fake.ClaimPIN(code, plextest.MinimalOwnerID); err != nil {
 		t.Fatal(err)
 	}
-	hs.clock.Advance(2 * time.Second) // plex.tv refuses polls of one PIN closer than a second
+	hs.clock.Add(2 * time.Second) // plex.tv refuses polls of one PIN closer than a second
 	rec := b.get(callback)
 	if rec.Code != http.StatusSeeOther || rec.Header().Get("Location") != "/" || b.cookies["pm_session"] == "" {
 		for _, e := range hs.logs.All() {

@@ -204,7 +204,7 @@ func TestSetupNewCode(t *testing.T) {
 	if n := len(hs.logs.FilterMessage(SetupCodeLogMessage).All()); n != 1 {
 		t.Fatalf("%d codes logged, want 1", n)
 	}
-	hs.clock.Advance(61 * time.Minute)
+	hs.clock.Add(61 * time.Minute)
 	if rec := b.post("/setup", url.Values{"code": {first}}); rec.Code != 400 {
 		t.Fatalf("expired code: %d", rec.Code)
 	}
@@ -236,7 +236,7 @@ func TestSetupCodeGuessingIsThrottled(t *testing.T) {
 	if rec := b.post("/setup", url.Values{"code": {code}}); rec.Code != http.StatusTooManyRequests || rec.Header().Get("Retry-After") == "" {
 		t.Errorf("right code while locked: %d", rec.Code)
 	}
-	hs.clock.Advance(2 * time.Minute)
+	hs.clock.Add(2 * time.Minute)
 	if rec := b.post("/setup", url.Values{"code": {code}}); rec.Code != http.StatusSeeOther {
 		t.Errorf("right code after the lock: %d", rec.Code)
 	}

@@ -127,7 +127,7 @@ func TestSignInThrottle(t *testing.T) {
 	if rec.Code != http.StatusTooManyRequests || !strings.Contains(rec.Body.String(), "Too many failed attempts") || rec.Header().Get("Retry-After") == "" {
 		t.Fatalf("right password while locked: %d", rec.Code)
 	}
-	hs.clock.Advance(61 * time.Second)
+	hs.clock.Add(61 * time.Second)
 	if rec := b.post("/login", url.Values{"username": {"alice"}, "password": {testPassword}}); rec.Code != http.StatusSeeOther {
 		t.Fatalf("after the lock: %d", rec.Code)
 	}
@@ -163,11 +163,11 @@ func TestDisabledAndDeletedAdminsLoseAccess(t *testing.T) {
 func TestSessionExpiryThroughHandler(t *testing.T) {
 	hs := newHarness(t, harnessOptions{})
 	b := hs.signedIn("root", storage.RoleAdmin)
-	hs.clock.Advance(auth.DefaultIdleTimeout - time.Minute)
+	hs.clock.Add(auth.DefaultIdleTimeout - time.Minute)
 	if rec := b.get("/"); rec.Code != 200 {
 		t.Fatalf("before the idle timeout: %d", rec.Code)
 	}
-	hs.clock.Advance(auth.DefaultIdleTimeout + time.Minute)
+	hs.clock.Add(auth.DefaultIdleTimeout + time.Minute)
 	if rec := b.get("/"); rec.Code != http.StatusSeeOther {
 		t.Fatalf("after the idle timeout: %d", rec.Code)
 	}
@@ -177,7 +177,7 @@ func TestSessionExpiryThroughHandler(t *testing.T) {
 	if _, err := updateAppSettings(hs.store, func(a *AppSettings) error { a.SessionIdleMinutes = 30; return nil }); err != nil {
 		t.Fatal(err)
 	}
-	hs.clock.Advance(31 * time.Minute)
+	hs.clock.Add(31 * time.Minute)
 	if rec := b.get("/"); rec.Code != http.StatusSeeOther {
 		t.Fatalf("after a 30-minute idle timeout set in the settings: %d", rec.Code)
 	}

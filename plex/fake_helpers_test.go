@@ -19,11 +19,11 @@ const testClientID = "test-client-4f0c2a9e"
 // Seed identities of plextest.SeedMinimal.
 const (
 	machineID = plextest.MinimalMachineID
-	aliceID   = 22526914
-	bobID     = 22522496
-	carolID   = 31415926
-	daveID    = 41234567
-	erinID    = 42345678
+	aliceID   = plextest.MinimalAliceID
+	bobID     = plextest.MinimalBobID
+	carolID   = plextest.MinimalCarolID
+	daveID    = plextest.MinimalDaveID
+	erinID    = plextest.MinimalErinID
 )
 
 // observer records the Observe hook's calls.

@@ -2,11 +2,11 @@ package invite
 
 import (
 	"context"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/plex-manager/caddy-plex-manager/access"
+	"github.com/plex-manager/caddy-plex-manager/internal/testclock"
 	"github.com/plex-manager/caddy-plex-manager/plex"
 	"github.com/plex-manager/caddy-plex-manager/plex/plextest"
 	"github.com/plex-manager/caddy-plex-manager/storage"
@@ -14,35 +14,17 @@ import (
 
 // Accounts of plextest.SeedMinimal.
 const (
-	aliceID int64 = 22526914
-	daveID  int64 = 41234567
-	erinID  int64 = 42345678
+	aliceID int64 = plextest.MinimalAliceID
+	daveID  int64 = plextest.MinimalDaveID
+	erinID  int64 = plextest.MinimalErinID
 	srvID         = plextest.MinimalMachineID
 )
-
-// clock is a settable test clock.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Add(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
 
 // harness is the invite service on the real access service, the real plex client and plextest.
 type harness struct {
 	t      testing.TB
 	ctx    context.Context
-	clock  *clock
+	clock  *testclock.Clock
 	fake   *plextest.Fake
 	client *plex.Client
 	store  *storage.Store
@@ -62,7 +44,7 @@ func newHarness(t testing.TB) *harness {
 // newHarnessOn is newHarness on store st (closed at the end of the test).
 func newHarnessOn(t testing.TB, st *storage.Store) *harness {
 	t.Helper()
-	h := &harness{t: t, ctx: context.Background(), clock: &clock{t: time.Date(2026, 5, 1, 12, 0, 0, 0, time.UTC)}}
+	h := &harness{t: t, ctx: context.Background(), clock: testclock.New(time.Date(2026, 5, 1, 12, 0, 0, 0, time.UTC))}
 	h.fake = plextest.NewServer(t, plextest.Options{Now: h.clock.Now, PINPollInterval: time.Millisecond})
 	t.Cleanup(func() { _ = st.Close() })
 	h.store = st

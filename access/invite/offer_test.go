@@ -10,13 +10,14 @@ import (
 	"testing"
 	"time"
 
+	"github.com/plex-manager/caddy-plex-manager/internal/testclock"
 	"github.com/plex-manager/caddy-plex-manager/storage"
 )
 
 // offerEnv is a store with three servers and a service on it, with or without a change counter.
 type offerEnv struct {
 	store *storage.Store
-	clock *clock
+	clock *testclock.Clock
 	gen   atomic.Uint64
 	svc   *Service
 }
@@ -28,7 +29,7 @@ func newOfferEnv(t *testing.T, counted bool) *offerEnv {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = st.Close() })
-	e := &offerEnv{store: st, clock: &clock{t: time.Date(2026, 5, 1, 12, 0, 0, 0, time.UTC)}}
+	e := &offerEnv{store: st, clock: testclock.New(time.Date(2026, 5, 1, 12, 0, 0, 0, time.UTC))}
 	for _, srv := range []storage.Server{
 		{ID: "b-srv", Name: "Zeta", Libraries: []storage.Library{{Key: "1", Title: "Movies", Type: "movie"}}},
 		{ID: "a-srv", Name: "Alpha", Libraries: []storage.Library{{Key: "2", Title: "Shows", Type: "show"}}},

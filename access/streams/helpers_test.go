@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/plex-manager/caddy-plex-manager/internal/testclock"
 	"github.com/plex-manager/caddy-plex-manager/plex"
 	"github.com/plex-manager/caddy-plex-manager/plex/plextest"
 	"github.com/plex-manager/caddy-plex-manager/storage"
@@ -16,28 +17,10 @@ import (
 const (
 	machineID = plextest.MinimalMachineID
 	ownerID   = plextest.MinimalOwnerID
-	aliceID   = 22526914
-	bobID     = 22522496
-	carolID   = 31415926
+	aliceID   = plextest.MinimalAliceID
+	bobID     = plextest.MinimalBobID
+	carolID   = plextest.MinimalCarolID
 )
-
-// clock is a settable test clock.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
 
 // activity records MarkActivity calls.
 type activity struct {
@@ -67,7 +50,7 @@ type env struct {
 	fake     *plextest.Fake
 	client   *plex.Client
 	store    *storage.Store
-	clock    *clock
+	clock    *testclock.Clock
 	activity *activity
 	poller   *Poller
 	token    string
@@ -99,13 +82,13 @@ func newEnv(t *testing.T, fo plextest.Options, adjust ...func(*Options)) *env {
 		}
 	}
 	e := &env{fake: f, client: client, store: store, token: f.OwnerToken(), activity: &activity{},
-		clock: &clock{t: time.Date(2026, 3, 1, 20, 0, 0, 0, time.UTC)}}
+		clock: testclock.New(time.Date(2026, 3, 1, 20, 0, 0, 0, time.UTC))}
 	opts := Options{
 		Store:    store,
 		Servers:  e.servers,
 		Activity: e.activity,
 		OwnerID:  func() int64 { return ownerID },
-		Now:      e.clock.now,
+		Now:      e.clock.Now,
 	}
 	for _, fn := range adjust {
 		fn(&opts)

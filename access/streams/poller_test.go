@@ -25,7 +25,7 @@ func TestSessionsAppearAndDisappear(t *testing.T) {
 		VideoResolution: "1080", Player: "Living Room TV", Platform: "Roku", Local: true, ViewOffset: 1_800_000, Duration: 3_600_000, Bandwidth: 8000})
 	e.fake.StartSession(machineID, plextest.Session{AccountID: 1, Title: "Shiva", GrandparentTitle: "Talking Dead", Type: "episode",
 		Transcode: true, Address: "203.0.113.9", Bandwidth: 3000})
-	started := e.clock.now()
+	started := e.clock.Now()
 	rep := e.poll(t)
 	if rep.Servers != 1 || rep.Streams != 2 || rep.Failed != 0 {
 		t.Fatalf("report = %+v", rep)
@@ -79,7 +79,7 @@ func TestSessionsAppearAndDisappear(t *testing.T) {
 		t.Errorf("owner marked active: %v", marks)
 	}
 
-	e.clock.advance(30 * time.Second)
+	e.clock.Add(30 * time.Second)
 	e.poll(t)
 	if a2, _ := e.poller.Stream(machineID, alice.ID); !a2.StartedAt.Equal(started) {
 		t.Errorf("start moved to %v on the second poll", a2.StartedAt)
@@ -92,7 +92,7 @@ func TestSessionsAppearAndDisappear(t *testing.T) {
 	}
 
 	e.endSession(t, alice.ID)
-	e.clock.advance(30 * time.Second)
+	e.clock.Add(30 * time.Second)
 	rep = e.poll(t)
 	if rep.Ended != 1 || len(e.poller.Streams()) != 1 {
 		t.Fatalf("after alice stopped: report %+v, streams %+v", rep, e.poller.Streams())
@@ -238,7 +238,7 @@ func TestMaxStreamsRuleKillsTheNewestExcessStream(t *testing.T) {
 	e := ruleEnv(t, plextest.Options{}, Rules{MaxStreams: 2})
 	a1 := e.fake.StartSession(machineID, plextest.Session{AccountID: aliceID, Title: "One"})
 	e.poll(t)
-	e.clock.advance(30 * time.Second)
+	e.clock.Add(30 * time.Second)
 	a2 := e.fake.StartSession(machineID, plextest.Session{AccountID: aliceID, Title: "Two"})
 	for range 3 {
 		e.fake.StartSession(machineID, plextest.Session{AccountID: 1, Title: "Owner watches"})
@@ -248,7 +248,7 @@ func TestMaxStreamsRuleKillsTheNewestExcessStream(t *testing.T) {
 	if len(e.fake.Terminations()) != 0 {
 		t.Fatalf("terminations at the limit: %+v", e.fake.Terminations())
 	}
-	e.clock.advance(30 * time.Second)
+	e.clock.Add(30 * time.Second)
 	a3 := e.fake.StartSession(machineID, plextest.Session{AccountID: aliceID, Title: "Three"})
 	rep := e.poll(t)
 
@@ -273,7 +273,7 @@ func TestMaxStreamsRuleKillsTheNewestExcessStream(t *testing.T) {
 	}
 
 	// The killed stream is gone at the next poll: it ends in the history, nothing else is killed.
-	e.clock.advance(30 * time.Second)
+	e.clock.Add(30 * time.Second)
 	e.poll(t)
 	if len(e.fake.Terminations()) != 1 || len(e.events(t, EventStreamEnded)) != 1 {
 		t.Errorf("after the kill: %d terminations, %d ended", len(e.fake.Terminations()), len(e.events(t, EventStreamEnded)))
@@ -288,7 +288,7 @@ func TestPerUserStreamLimit(t *testing.T) {
 	c1 := e.fake.StartSession(machineID, plextest.Session{AccountID: carolID})
 	b1 := e.fake.StartSession(machineID, plextest.Session{AccountID: bobID})
 	e.poll(t)
-	e.clock.advance(time.Minute)
+	e.clock.Add(time.Minute)
 	c2 := e.fake.StartSession(machineID, plextest.Session{AccountID: carolID})
 	b2 := e.fake.StartSession(machineID, plextest.Session{AccountID: bobID})
 	e.poll(t)
@@ -364,7 +364,7 @@ func TestDryRunOnlyFlags(t *testing.T) {
 	e := ruleEnv(t, plextest.Options{}, Rules{MaxStreams: 1, DryRun: true})
 	e.fake.StartSession(machineID, plextest.Session{AccountID: aliceID})
 	e.poll(t)
-	e.clock.advance(time.Second)
+	e.clock.Add(time.Second)
 	second := e.fake.StartSession(machineID, plextest.Session{AccountID: aliceID})
 	rep := e.poll(t)
 	if len(e.fake.Terminations()) != 0 || len(e.events(t, EventStreamKilled)) != 0 {
@@ -397,12 +397,12 @@ func TestRefusedKillIsRecordedAndNotRetriedAtOnce(t *testing.T) {
 	}
 	const route = "GET /status/sessions/terminate"
 	calls := e.fake.CallCount(route)
-	e.clock.advance(time.Minute)
+	e.clock.Add(time.Minute)
 	e.poll(t)
 	if e.fake.CallCount(route) != calls || len(e.events(t, EventStreamKillFailed)) != 1 {
 		t.Error("the refused kill was tried again a minute later")
 	}
-	e.clock.advance(killRetryAfter)
+	e.clock.Add(killRetryAfter)
 	e.poll(t)
 	if e.fake.CallCount(route) != calls+1 {
 		t.Error("the refused kill was not tried again after the pause")
@@ -417,10 +417,10 @@ func TestServerOfflineAndBack(t *testing.T) {
 	s := e.fake.StartSession(machineID, plextest.Session{AccountID: aliceID})
 	e.poll(t)
 	e.fake.Inject(plextest.Fault{Route: "GET /status/sessions", Status: http.StatusServiceUnavailable})
-	e.clock.advance(30 * time.Second)
+	e.clock.Add(30 * time.Second)
 	rep := e.poll(t)
 	snap := e.poller.Snapshots()[0]
-	if rep.Failed != 1 || snap.Online || snap.Error == "" || len(snap.Streams) != 0 || !snap.FetchedAt.Equal(e.clock.now()) {
+	if rep.Failed != 1 || snap.Online || snap.Error == "" || len(snap.Streams) != 0 || !snap.FetchedAt.Equal(e.clock.Now()) {
 		t.Fatalf("offline snapshot = %+v (report %+v)", snap, rep)
 	}
 	if strings.Contains(snap.Error, e.token) {
@@ -551,7 +551,7 @@ func TestNewPollerAndServerListErrors(t *testing.T) {
 
 func TestTwoPollersRecordAnEndedStreamOnce(t *testing.T) {
 	e := newEnv(t, plextest.Options{})
-	other, err := NewPoller(Options{Store: e.store, Servers: e.servers, Now: e.clock.now})
+	other, err := NewPoller(Options{Store: e.store, Servers: e.servers, Now: e.clock.Now})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -561,7 +561,7 @@ func TestTwoPollersRecordAnEndedStreamOnce(t *testing.T) {
 		t.Fatal(err)
 	}
 	e.endSession(t, s.ID)
-	e.clock.advance(time.Second)
+	e.clock.Add(time.Second)
 	e.poll(t)
 	if _, err := other.Poll(context.Background()); err != nil {
 		t.Fatal(err)

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/plex-manager/caddy-plex-manager/internal/testclock"
 	"github.com/plex-manager/caddy-plex-manager/plex"
 	"github.com/plex-manager/caddy-plex-manager/plex/plextest"
 )
@@ -146,11 +147,11 @@ func TestSourceResolverPicksThePlayedVersion(t *testing.T) {
 }
 
 func TestSourceResolverCache(t *testing.T) {
-	clk := &clock{t: time.Date(2026, 3, 1, 20, 0, 0, 0, time.UTC)}
+	clk := testclock.New(time.Date(2026, 3, 1, 20, 0, 0, 0, time.UTC))
 	stub := &metadataStub{items: map[string]plex.Metadata{
 		"10": {RatingKey: "10", Media: []plex.MediaVersion{{ID: "1", Resolution: "4k"}, {ID: "2", Resolution: "1080"}}},
 	}}
-	r := NewSourceResolver(SourceResolverOptions{TTL: 5 * time.Minute, RetryAfter: time.Minute, Timeout: 3 * time.Second, Now: clk.now})
+	r := NewSourceResolver(SourceResolverOptions{TTL: 5 * time.Minute, RetryAfter: time.Minute, Timeout: 3 * time.Second, Now: clk.Now})
 	ctx := context.Background()
 	m1, m2 := Target{ID: "m1", Source: stub}, Target{ID: "m2", Source: stub}
 	resolve := func(tg Target, s plex.Session) string {
@@ -177,7 +178,7 @@ func TestSourceResolverCache(t *testing.T) {
 		{"read again after the TTL", 2 * time.Minute, m1, transcoded("10", "1"), "4k", 3},
 	}
 	for _, st := range steps {
-		clk.advance(st.advance)
+		clk.Add(st.advance)
 		if got := resolve(st.target, st.session); got != st.want || stub.count() != st.calls {
 			t.Fatalf("%s: %q after %d calls, want %q after %d", st.name, got, stub.count(), st.want, st.calls)
 		}
@@ -193,7 +194,7 @@ func TestSourceResolverCache(t *testing.T) {
 	if _, err := r.Resolve(ctx, m1, transcoded("10", "3")); err == nil || stub.count() != 3 {
 		t.Fatalf("unknown version right after a lookup: %v, %d calls (want no new call)", err, stub.count())
 	}
-	clk.advance(time.Minute)
+	clk.Add(time.Minute)
 	if got := resolve(m1, transcoded("10", "3")); got != "720" || stub.count() != 4 {
 		t.Fatalf("new version: %q after %d calls", got, stub.count())
 	}
@@ -214,7 +215,7 @@ func TestSourceResolverCache(t *testing.T) {
 	stub.mu.Lock()
 	stub.errs = nil
 	stub.mu.Unlock()
-	clk.advance(time.Minute)
+	clk.Add(time.Minute)
 	if got := resolve(m1, transcoded("11", "4")); got != "4k" || stub.count() != 6 {
 		t.Fatalf("after RetryAfter: %q, %d calls", got, stub.count())
 	}
@@ -234,16 +235,16 @@ func TestSourceResolverCache(t *testing.T) {
 }
 
 func TestSourceResolverCacheIsBounded(t *testing.T) {
-	clk := &clock{t: time.Date(2026, 3, 1, 20, 0, 0, 0, time.UTC)}
+	clk := testclock.New(time.Date(2026, 3, 1, 20, 0, 0, 0, time.UTC))
 	stub := &metadataStub{items: map[string]plex.Metadata{}}
 	for i := range maxSourceEntries + 10 {
 		k := fmt.Sprint(i + 1)
 		stub.items[k] = plex.Metadata{RatingKey: k, Media: []plex.MediaVersion{{ID: "1", Resolution: "1080"}}}
 	}
-	r := NewSourceResolver(SourceResolverOptions{TTL: time.Hour, Now: clk.now})
+	r := NewSourceResolver(SourceResolverOptions{TTL: time.Hour, Now: clk.Now})
 	for i := range maxSourceEntries + 10 {
 		if i == maxSourceEntries/2 {
-			clk.advance(2 * time.Hour) // the first half has expired
+			clk.Add(2 * time.Hour) // the first half has expired
 		}
 		if _, err := r.Resolve(context.Background(), Target{ID: "m", Source: stub}, transcoded(fmt.Sprint(i+1), "1")); err != nil {
 			t.Fatal(err)
@@ -253,7 +254,7 @@ func TestSourceResolverCacheIsBounded(t *testing.T) {
 	n := len(r.cache)
 	expired := 0
 	for _, e := range r.cache {
-		if !clk.now().Before(e.expires) {
+		if !clk.Now().Before(e.expires) {
 			expired++
 		}
 	}
@@ -321,10 +322,10 @@ func TestNo4KTranscodeRuleWithMetadataSource(t *testing.T) {
 
 	// Later polls ask nothing more: the streams keep their source, and a second viewer of a
 	// known item is served from the cache.
-	e.clock.advance(30 * time.Second)
+	e.clock.Add(30 * time.Second)
 	second := e.fake.StartSession(machineID, plextest.Session{AccountID: carolID, RatingKey: hdTo720.RatingKey, Transcode: true})
 	e.poll(t)
-	e.clock.advance(30 * time.Second)
+	e.clock.Add(30 * time.Second)
 	e.poll(t)
 	if n := e.fake.CallCount(route); n != 3 {
 		t.Errorf("%d metadata calls after three polls, want still 3", n)
@@ -354,14 +355,14 @@ func TestNo4KTranscodeRuleWhenMetadataFails(t *testing.T) {
 		t.Fatal("no metadata call")
 	}
 	// Within RetryAfter the failure is not asked again.
-	e.clock.advance(30 * time.Second)
+	e.clock.Add(30 * time.Second)
 	e.poll(t)
 	if n := e.fake.CallCount(route); n != failed {
 		t.Errorf("%d metadata calls, want still %d", n, failed)
 	}
 	// Once the server answers again and RetryAfter has passed, the 4K→4K transcode is stopped.
 	e.fake.ClearFaults()
-	e.clock.advance(DefaultSourceRetryAfter)
+	e.clock.Add(DefaultSourceRetryAfter)
 	e.poll(t)
 	if terms := terminated(e); len(terms) != 1 || terms[s.ID] == "" {
 		t.Errorf("terminations = %v, want %s", terms, s.ID)

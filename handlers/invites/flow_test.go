@@ -14,12 +14,13 @@ import (
 	"github.com/plex-manager/caddy-plex-manager/access/invite/discord"
 	"github.com/plex-manager/caddy-plex-manager/access/invite/discordtest"
 	"github.com/plex-manager/caddy-plex-manager/handlers/web/webtest"
+	"github.com/plex-manager/caddy-plex-manager/internal/testclock"
 	"github.com/plex-manager/caddy-plex-manager/plex"
 	"github.com/plex-manager/caddy-plex-manager/plex/plextest"
 	"github.com/plex-manager/caddy-plex-manager/storage"
 )
 
-const daveID int64 = 41234567
+const daveID int64 = plextest.MinimalDaveID
 
 // flowEnv is the invite handler on the real flow, access service, plex client and plextest.
 type flowEnv struct {
@@ -42,7 +43,7 @@ func newFlowEnv(t *testing.T) *flowEnv {
 // newFlowEnvOn is newFlowEnv on st; seed stores the fake's servers (st may already hold them).
 func newFlowEnvOn(t *testing.T, st *storage.Store, seed bool) *flowEnv {
 	t.Helper()
-	fe := &flowEnv{env: &env{clock: &fakeClock{t: time.Date(2026, 5, 1, 12, 0, 0, 0, time.UTC)}}}
+	fe := &flowEnv{env: &env{clock: testclock.New(time.Date(2026, 5, 1, 12, 0, 0, 0, time.UTC))}}
 	fe.fake = plextest.NewServer(t, plextest.Options{Now: fe.clock.Now, PINPollInterval: time.Millisecond})
 	fe.store = st
 	servers := fe.fake.Servers()

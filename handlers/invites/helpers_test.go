@@ -12,6 +12,7 @@ import (
 	"github.com/plex-manager/caddy-plex-manager/access/invite"
 	"github.com/plex-manager/caddy-plex-manager/handlers/web"
 	"github.com/plex-manager/caddy-plex-manager/handlers/web/webtest"
+	"github.com/plex-manager/caddy-plex-manager/internal/testclock"
 	"github.com/plex-manager/caddy-plex-manager/storage"
 )
 
@@ -37,24 +38,6 @@ func newStore(t testing.TB) *storage.Store {
 		t.Fatal(err)
 	}
 	return st
-}
-
-// fakeClock is a settable clock.
-type fakeClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *fakeClock) Add(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
 }
 
 // fakeAccess records grants (redemption tests of the handlers; the domain has its own against
@@ -85,7 +68,7 @@ func (a *fakeAccess) RevokeShare(context.Context, string, int64, string, string)
 type env struct {
 	store  *storage.Store
 	svc    *invite.Service
-	clock  *fakeClock
+	clock  *testclock.Clock
 	feat   *Feature
 	access *fakeAccess
 	slept  []time.Duration
@@ -94,7 +77,7 @@ type env struct {
 // newEnv builds the service and feature; opts may adjust the feature options.
 func newEnv(t testing.TB, adjust func(*Options)) *env {
 	t.Helper()
-	e := &env{store: newStore(t), clock: &fakeClock{t: time.Date(2026, 5, 1, 12, 0, 0, 0, time.UTC)}, access: &fakeAccess{}}
+	e := &env{store: newStore(t), clock: testclock.New(time.Date(2026, 5, 1, 12, 0, 0, 0, time.UTC)), access: &fakeAccess{}}
 	svc, err := invite.New(invite.Options{Store: e.store, Access: e.access, Now: e.clock.Now,
 		LinkBase: func() string { return linkBase }})
 	if err != nil {

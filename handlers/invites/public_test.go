@@ -12,6 +12,7 @@ import (
 	"github.com/plex-manager/caddy-plex-manager/access/invite"
 	"github.com/plex-manager/caddy-plex-manager/handlers/web"
 	"github.com/plex-manager/caddy-plex-manager/handlers/web/webtest"
+	"github.com/plex-manager/caddy-plex-manager/internal/testclock"
 )
 
 func TestPublicShow(t *testing.T) {
@@ -102,7 +103,7 @@ func TestPublicRateLimit(t *testing.T) {
 }
 
 func TestLimiterKeysAndEviction(t *testing.T) {
-	clock := &fakeClock{t: time.Unix(0, 0)}
+	clock := testclock.New(time.Unix(0, 0))
 	l := newLimiter(1, time.Minute, clock.Now)
 	if ok, _ := l.allow("2001:db8::1"); !ok {
 		t.Fatal("first request refused")

@@ -19,7 +19,7 @@ import (
 
 const (
 	machineID = plextest.MinimalMachineID
-	aliceID   = 22526914
+	aliceID   = plextest.MinimalAliceID
 )
 
 type env struct {

@@ -8,13 +8,13 @@ import (
 	"net/url"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/plex-manager/caddy-plex-manager/access"
 	"github.com/plex-manager/caddy-plex-manager/handlers/web"
 	"github.com/plex-manager/caddy-plex-manager/handlers/web/webtest"
+	"github.com/plex-manager/caddy-plex-manager/internal/testclock"
 	"github.com/plex-manager/caddy-plex-manager/plex"
 	"github.com/plex-manager/caddy-plex-manager/plex/plextest"
 	"github.com/plex-manager/caddy-plex-manager/storage"
@@ -22,33 +22,15 @@ import (
 
 // Seed users of plextest.SeedMinimal and its server.
 const (
-	aliceID int64 = 22526914
-	bobID   int64 = 22522496
-	carolID int64 = 31415926
-	daveID  int64 = 41234567
+	aliceID int64 = plextest.MinimalAliceID
+	bobID   int64 = plextest.MinimalBobID
+	carolID int64 = plextest.MinimalCarolID
+	daveID  int64 = plextest.MinimalDaveID
 	srvID         = plextest.MinimalMachineID
 )
 
 // t0 is the tests' reference time.
 var t0 = time.Date(2025, 6, 1, 12, 0, 0, 0, time.UTC)
-
-// clock is a settable test clock.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Add(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
 
 // env is the feature in the real handler over the real access.Service, which talks to plextest
 // through the real plex client; the store is in memory.
@@ -60,7 +42,7 @@ type env struct {
 	gw      access.Gateway
 	feature *Feature
 	srv     *webtest.Server
-	clock   *clock
+	clock   *testclock.Clock
 	streams map[string]int
 }
 
@@ -75,7 +57,7 @@ type envOptions struct {
 // the feature under /m.
 func newEnv(t testing.TB, o envOptions) *env {
 	t.Helper()
-	e := &env{t: t, clock: &clock{t: t0}, streams: map[string]int{srvID: 2}}
+	e := &env{t: t, clock: testclock.New(t0), streams: map[string]int{srvID: 2}}
 	e.fake = plextest.NewServer(t, plextest.Options{Seed: o.seed, Now: e.clock.Now})
 	st, err := storage.Open(storage.Options{InMemory: true})
 	if err != nil {
