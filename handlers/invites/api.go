@@ -1,8 +1,6 @@
 package invites
 
 import (
-	"bytes"
-	"encoding/json"
 	"errors"
 	"net/http"
 	"time"
@@ -64,58 +62,17 @@ type InviteInput struct {
 	Enabled        *bool                `json:"enabled,omitempty"`
 }
 
-// OptionalTime is a JSON time that tells absent (Set false), null (Set, Time nil) and a value
-// apart.
-type OptionalTime struct {
-	// Set is true when the field was present (null included).
-	Set bool
-	// Time is the value, nil for null.
-	Time *time.Time
-}
-
-// IsZero reports whether the field was absent (for omitzero).
-func (o OptionalTime) IsZero() bool { return !o.Set }
-
-// decode reads null or an RFC 3339 time; a bad value is an *web.InputError on field.
-func (o *OptionalTime) decode(field string, b []byte) error {
-	o.Set = true
-	if bytes.Equal(bytes.TrimSpace(b), []byte("null")) {
-		o.Time = nil
-		return nil
-	}
-	var t time.Time
-	if err := json.Unmarshal(b, &t); err != nil {
-		return web.NewInputError(field, "want an RFC 3339 date-time or null")
-	}
-	t = t.UTC()
-	o.Time = &t
-	return nil
-}
-
-// MarshalJSON writes the time or null.
-func (o OptionalTime) MarshalJSON() ([]byte, error) {
-	if o.Time == nil {
-		return []byte("null"), nil
-	}
-	return json.Marshal(o.Time.UTC())
-}
-
-// JSONSchema describes the field in the OpenAPI document.
-func (OptionalTime) JSONSchema() map[string]any {
-	return map[string]any{"type": []string{"string", "null"}, "format": "date-time"}
-}
-
 // ExpiresAtInput is the expires_at field of InviteInput.
-type ExpiresAtInput struct{ OptionalTime }
+type ExpiresAtInput struct{ web.OptionalTime }
 
 // UnmarshalJSON reads null or an RFC 3339 time.
-func (o *ExpiresAtInput) UnmarshalJSON(b []byte) error { return o.decode("expires_at", b) }
+func (o *ExpiresAtInput) UnmarshalJSON(b []byte) error { return o.Decode("expires_at", b) }
 
 // StartsAtInput is the starts_at field of InviteInput.
-type StartsAtInput struct{ OptionalTime }
+type StartsAtInput struct{ web.OptionalTime }
 
 // UnmarshalJSON reads null or an RFC 3339 time.
-func (o *StartsAtInput) UnmarshalJSON(b []byte) error { return o.decode("starts_at", b) }
+func (o *StartsAtInput) UnmarshalJSON(b []byte) error { return o.Decode("starts_at", b) }
 
 // Redemption is one use (or attempted use) of an invite in the REST API.
 type Redemption struct {

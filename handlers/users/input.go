@@ -1,8 +1,6 @@
 package users
 
 import (
-	"bytes"
-	"encoding/json"
 	"strings"
 	"time"
 
@@ -10,61 +8,17 @@ import (
 	"github.com/plex-manager/caddy-plex-manager/handlers/web"
 )
 
-// OptionalTime is a JSON time that tells absent (Set false), null (Set, Time nil) and a value apart.
-type OptionalTime struct {
-	// Set is true when the field was present (null included).
-	Set bool
-	// Time is the value, nil for null.
-	Time *time.Time
-}
-
-// IsZero reports whether the field was absent (for omitzero).
-func (o OptionalTime) IsZero() bool { return !o.Set }
-
-// decode reads null or an RFC 3339 time; a bad value is a *web.InputError on field.
-func (o *OptionalTime) decode(field string, b []byte) error {
-	o.Set = true
-	if bytes.Equal(bytes.TrimSpace(b), []byte("null")) {
-		o.Time = nil
-		return nil
-	}
-	var s string
-	if err := json.Unmarshal(b, &s); err != nil {
-		return web.NewInputError(field, "want an RFC 3339 date-time or null")
-	}
-	t, err := time.Parse(time.RFC3339, s)
-	if err != nil {
-		return web.NewInputError(field, "want an RFC 3339 date-time such as 2025-06-01T12:00:00Z, or null")
-	}
-	t = t.UTC()
-	o.Time = &t
-	return nil
-}
-
-// MarshalJSON writes the time or null.
-func (o OptionalTime) MarshalJSON() ([]byte, error) {
-	if o.Time == nil {
-		return []byte("null"), nil
-	}
-	return json.Marshal(o.Time.UTC())
-}
-
-// JSONSchema describes the field in the OpenAPI document.
-func (OptionalTime) JSONSchema() map[string]any {
-	return map[string]any{"type": []string{"string", "null"}, "format": "date-time"}
-}
-
 // StartsAtInput is a starts_at field: an RFC 3339 time, or null to clear.
-type StartsAtInput struct{ OptionalTime }
+type StartsAtInput struct{ web.OptionalTime }
 
 // UnmarshalJSON reads null or an RFC 3339 time.
-func (o *StartsAtInput) UnmarshalJSON(b []byte) error { return o.decode("starts_at", b) }
+func (o *StartsAtInput) UnmarshalJSON(b []byte) error { return o.Decode("starts_at", b) }
 
 // ExpiresAtInput is an expires_at field: an RFC 3339 time, or null to clear.
-type ExpiresAtInput struct{ OptionalTime }
+type ExpiresAtInput struct{ web.OptionalTime }
 
 // UnmarshalJSON reads null or an RFC 3339 time.
-func (o *ExpiresAtInput) UnmarshalJSON(b []byte) error { return o.decode("expires_at", b) }
+func (o *ExpiresAtInput) UnmarshalJSON(b []byte) error { return o.Decode("expires_at", b) }
 
 // UserPatchInput is the body of PATCH /users/{id}. Only the fields given change; starts_at and
 // expires_at take null to clear. Every field is checked before anything changes.

@@ -41,7 +41,8 @@
 // and trailing data are answered with 400/413/415 naming the field where there is one);
 // JSON(w, status, v) answers; JSONError(w, status, msg) answers {"error": msg}; BadInput(w,
 // field, msg) answers 400 {"error": "field: msg", "field": "field"}. An *InputError returned by
-// validation carries Field and Message for both pages and the API.
+// validation carries Field and Message for both pages and the API. OptionalTime is a date-time
+// field of a PATCH body that tells absent, null (clear) and a value apart.
 //
 // Every API route carries an APIDoc; GET {base}/api/v1/openapi.json is generated from them
 // (OpenAPI 3.1), so the document always lists exactly the registered routes.
