@@ -105,12 +105,7 @@ func (h *harness) user(id int64) storage.User {
 
 // shareOf returns the fake's share of a user on the first server.
 func (h *harness) shareOf(userID int64) (plextest.Share, bool) {
-	for _, sh := range h.fake.SharesFor(srvID) {
-		if sh.UserID == userID {
-			return sh, true
-		}
-	}
-	return plextest.Share{}, false
+	return h.fake.ShareOf(srvID, userID)
 }
 
 // events returns the stored events of a type, newest first.
@@ -145,16 +140,8 @@ func (h *harness) seedUsers() {
 			Filters: storage.Filters{Movies: "contentRating=G%2CPG|label!=adult"}}}})
 }
 
-// sections maps library keys of the first server to plex.tv ids.
-func sections(keys ...string) []int64 {
-	m := map[string]int64{"1": plextest.SectionMusic, "4": plextest.SectionMovies, "8": plextest.SectionTVShows}
-	var out []int64
-	for _, k := range keys {
-		out = append(out, m[k])
-	}
-	slices.Sort(out)
-	return out
-}
+// sections maps library keys of the first server to plex.tv ids, sorted.
+func sections(keys ...string) []int64 { return plextest.MinimalSectionIDs(keys...) }
 
 // sortedIDs returns a sorted copy.
 func sortedIDs(ids []int64) []int64 {

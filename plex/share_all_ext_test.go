@@ -10,7 +10,7 @@ import (
 func TestUpdateShareAll(t *testing.T) {
 	e := newEnv(t, plextest.Options{})
 	const aliceShare = 907759180
-	if s, _ := shareOf(t, e, aliceID); s.AllLibraries {
+	if s, _ := e.fake.ShareOf(machineID, aliceID); s.AllLibraries {
 		t.Fatalf("seed: alice already has every library: %+v", s)
 	}
 	settings := plex.ShareSettings{AllowSync: true, Filters: plex.Filters{Television: "label!=adult"}}
@@ -23,7 +23,7 @@ func TestUpdateShareAll(t *testing.T) {
 	if string(call.Body) != want || call.Path != "/api/v2/shared_servers/907759180" {
 		t.Errorf("%s body\n got %s\nwant %s", call.Path, call.Body, want)
 	}
-	if s, _ := shareOf(t, e, aliceID); !s.AllLibraries || !s.AllowSync || s.FilterTelevision != "label!=adult" {
+	if s, _ := e.fake.ShareOf(machineID, aliceID); !s.AllLibraries || !s.AllowSync || s.FilterTelevision != "label!=adult" {
 		t.Errorf("fake share = %+v", s)
 	}
 

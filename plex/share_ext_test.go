@@ -13,17 +13,6 @@ import (
 
 const notFound1002 = `{"errors":[{"code":1002,"message":"The requested resource or endpoint could not be found","status":404}]}`
 
-// shareOf returns the fake's share of a user on the seed server.
-func shareOf(t *testing.T, e *env, userID int64) (plextest.Share, bool) {
-	t.Helper()
-	for _, s := range e.fake.SharesFor(machineID) {
-		if s.UserID == userID {
-			return s, true
-		}
-	}
-	return plextest.Share{}, false
-}
-
 func TestShareV2(t *testing.T) {
 	e := newEnv(t, plextest.Options{})
 	res, err := e.client.Share(ctx(t), e.token, plex.ShareRequest{
@@ -48,7 +37,7 @@ func TestShareV2(t *testing.T) {
 		!slices.Equal(res.SectionIDs, []int64{plextest.SectionMovies, plextest.SectionTVShows}) || !slices.Equal(res.LibraryKeys, []string{"4", "8"}) {
 		t.Errorf("result = %+v", res)
 	}
-	s, ok := shareOf(t, e, daveID)
+	s, ok := e.fake.ShareOf(machineID, daveID)
 	if !ok || s.ID != res.ShareID || !s.Pending || !s.AllowSync || !s.SkipFriendship || s.AllLibraries ||
 		s.FilterMovies != "contentRating=G%2CPG|label!=adult" || !slices.Equal(s.SectionIDs, []int64{plextest.SectionMovies, plextest.SectionTVShows}) {
 		t.Errorf("fake share = %+v", s)
@@ -74,7 +63,7 @@ func TestShareAllAndRefusals(t *testing.T) {
 	if !strings.Contains(string(e.lastCall(t, "POST /api/v2/shared_servers").Body), `"librarySectionIds":[]`) || !res.AllLibraries {
 		t.Errorf("ShareAll body %s, result %+v", e.lastCall(t, "POST /api/v2/shared_servers").Body, res)
 	}
-	if s, _ := shareOf(t, e, daveID); !s.AllLibraries {
+	if s, _ := e.fake.ShareOf(machineID, daveID); !s.AllLibraries {
 		t.Errorf("fake share = %+v", s)
 	}
 
@@ -125,7 +114,7 @@ func TestShareFallsBackToV1(t *testing.T) {
 	if !res.Legacy || res.ShareID == 0 || !res.Pending || res.InviteeID != daveID || !slices.Equal(res.LibraryKeys, []string{"8"}) {
 		t.Errorf("result = %+v", res)
 	}
-	if s, ok := shareOf(t, e, daveID); !ok || !s.AllowChannels || s.FilterTelevision != "label=kids" || s.ID != res.ShareID {
+	if s, ok := e.fake.ShareOf(machineID, daveID); !ok || !s.AllowChannels || s.FilterTelevision != "label=kids" || s.ID != res.ShareID {
 		t.Errorf("fake share = %+v", s)
 	}
 
@@ -175,7 +164,7 @@ func TestUpdateShare(t *testing.T) {
 	if string(call.Body) != want || call.Path != "/api/v2/shared_servers/907759180" {
 		t.Errorf("%s body\n got %s\nwant %s", call.Path, call.Body, want)
 	}
-	s, _ := shareOf(t, e, aliceID)
+	s, _ := e.fake.ShareOf(machineID, aliceID)
 	if s.AllowSync || !s.AllowChannels || s.FilterMovies != "label!=adult" || !slices.Equal(s.SectionIDs, []int64{plextest.SectionMovies}) {
 		t.Errorf("fake share = %+v", s)
 	}
@@ -208,7 +197,7 @@ func TestUpdateShare(t *testing.T) {
 	if string(put.Body) != want {
 		t.Errorf("v1 body\n got %s\nwant %s", put.Body, want)
 	}
-	if s, _ := shareOf(t, e, aliceID); !s.AllowSync || !slices.Equal(s.SectionIDs, []int64{plextest.SectionMusic, plextest.SectionMovies}) {
+	if s, _ := e.fake.ShareOf(machineID, aliceID); !s.AllowSync || !slices.Equal(s.SectionIDs, []int64{plextest.SectionMusic, plextest.SectionMovies}) {
 		t.Errorf("fake share after v1 = %+v", s)
 	}
 	err := e.client.UpdateShare(ctx(t), e.token, machineID, 123, []int64{plextest.SectionMovies}, settings)
@@ -220,7 +209,7 @@ func TestRemoveShareAndFriend(t *testing.T) {
 	if err := e.client.RemoveShare(ctx(t), e.token, machineID, 907759182); err != nil {
 		t.Fatal(err)
 	}
-	if _, ok := shareOf(t, e, carolID); ok {
+	if _, ok := e.fake.ShareOf(machineID, carolID); ok {
 		t.Error("carol's share is still there")
 	}
 	if c := e.lastCall(t, "DELETE /api/v2/shared_servers/{id}"); c.Path != "/api/v2/shared_servers/907759182" || c.Status != 204 {
@@ -236,7 +225,7 @@ func TestRemoveShareAndFriend(t *testing.T) {
 	if err := e.client.RemoveShare(ctx(t), e.token, machineID, 907759180); err != nil {
 		t.Fatal(err)
 	}
-	if _, ok := shareOf(t, e, aliceID); ok {
+	if _, ok := e.fake.ShareOf(machineID, aliceID); ok {
 		t.Error("alice's share survived the v1 delete")
 	}
 	wantKind(t, e.client.RemoveShare(ctx(t), e.token, machineID, 0), plex.ErrInvalidArgument)
@@ -244,7 +233,7 @@ func TestRemoveShareAndFriend(t *testing.T) {
 	if err := e.client.RemoveFriend(ctx(t), e.token, bobID); err != nil {
 		t.Fatal(err)
 	}
-	if _, ok := shareOf(t, e, bobID); ok {
+	if _, ok := e.fake.ShareOf(machineID, bobID); ok {
 		t.Error("bob still has a share")
 	}
 	if c := e.lastCall(t, "DELETE /api/v2/sharings/{userId}"); c.Path != "/api/v2/sharings/"+strconv.Itoa(bobID) {
@@ -272,7 +261,7 @@ func TestCancelInvite(t *testing.T) {
 	if err := e.client.CancelInvite(ctx(t), e.token, byID); err != nil {
 		t.Fatal(err)
 	}
-	if _, ok := shareOf(t, e, daveID); ok {
+	if _, ok := e.fake.ShareOf(machineID, daveID); ok {
 		t.Error("dave's invitation is still there")
 	}
 
@@ -316,7 +305,7 @@ func TestAcceptInvite(t *testing.T) {
 	if id != res.ShareID {
 		t.Errorf("accepted %d, want %d", id, res.ShareID)
 	}
-	if s, _ := shareOf(t, e, daveID); s.Pending || s.AcceptedAt.IsZero() {
+	if s, _ := e.fake.ShareOf(machineID, daveID); s.Pending || s.AcceptedAt.IsZero() {
 		t.Errorf("fake share = %+v", s)
 	}
 	if c := e.lastCall(t, "POST /api/v2/shared_servers/{id}/accept"); c.Header.Get("X-Plex-Token") != "dave-token" {

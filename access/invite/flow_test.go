@@ -116,7 +116,7 @@ func TestFlowPlexOnly(t *testing.T) {
 	if err != nil || done.Kind != StepDone || done.Result == nil || done.Result.Outcome != OutcomeJoined {
 		t.Fatalf("after the sign-in: %+v %v", done, err)
 	}
-	if _, ok := fh.shareOf(srvID, daveID); !ok {
+	if _, ok := fh.fake.ShareOf(srvID, daveID); !ok {
 		t.Fatal("no share")
 	}
 	if fh.storedToken(t, st.Key) {
@@ -162,7 +162,7 @@ func TestFlowInviteDisabledDuringSignIn(t *testing.T) {
 	if err != nil || got.Kind != StepFailed || got.Reason != Explain(ErrUnusable) {
 		t.Fatalf("%+v %v", got, err)
 	}
-	if _, ok := fh.shareOf(srvID, daveID); ok {
+	if _, ok := fh.fake.ShareOf(srvID, daveID); ok {
 		t.Fatal("shared through a disabled invite")
 	}
 }
@@ -252,7 +252,7 @@ func TestFlowDiscordRequiredWithGuild(t *testing.T) {
 	if _, err := fh.flow.SkipDiscord(fh.ctx, st.Key); err != nil {
 		t.Fatal(err)
 	}
-	if _, ok := fh.shareOf(srvID, daveID); ok {
+	if _, ok := fh.fake.ShareOf(srvID, daveID); ok {
 		t.Fatal("skipping a required Discord shared")
 	}
 	// Not in the guild yet: the person is told and may try again.
@@ -281,7 +281,7 @@ func TestFlowDiscordRequiredWithGuild(t *testing.T) {
 	if u.DiscordID != user.ID || u.DiscordName != "dave_d" {
 		t.Fatalf("user %+v", u)
 	}
-	if _, ok := fh.shareOf(srvID, daveID); !ok {
+	if _, ok := fh.fake.ShareOf(srvID, daveID); !ok {
 		t.Fatal("no share")
 	}
 }

@@ -111,16 +111,6 @@ func (h *harness) redeem(inv storage.Invite, id int64, discord *DiscordIdentity)
 	return h.svc.Redeem(h.ctx, RedeemRequest{InviteID: inv.ID, Account: acct, Token: token, Discord: discord, IP: "203.0.113.7"})
 }
 
-// shareOf returns the fake's share of a user on a server.
-func (h *harness) shareOf(machineID string, userID int64) (plextest.Share, bool) {
-	for _, sh := range h.fake.SharesFor(machineID) {
-		if sh.UserID == userID {
-			return sh, true
-		}
-	}
-	return plextest.Share{}, false
-}
-
 // invite re-reads an invite.
 func (h *harness) invite(id string) storage.Invite {
 	h.t.Helper()

@@ -24,7 +24,7 @@ func TestRedeemSharesExactlyWhatTheInviteSays(t *testing.T) {
 	if res.Outcome != OutcomeJoined || res.Scheduled || res.Queued || len(res.Pending) != 0 {
 		t.Fatalf("result %+v", res)
 	}
-	sh, ok := h.shareOf(srvID, daveID)
+	sh, ok := h.fake.ShareOf(srvID, daveID)
 	if !ok {
 		t.Fatal("no share in the fake")
 	}
@@ -66,8 +66,8 @@ func TestRedeemTwoServers(t *testing.T) {
 	if _, err := h.redeem(inv, daveID, nil); err != nil {
 		t.Fatal(err)
 	}
-	a, okA := h.shareOf(srvID, daveID)
-	b, okB := h.shareOf(attic.MachineID, daveID)
+	a, okA := h.fake.ShareOf(srvID, daveID)
+	b, okB := h.fake.ShareOf(attic.MachineID, daveID)
 	if !okA || !okB || !slices.Equal(a.SectionIDs, []int64{plextest.SectionMusic}) || !slices.Equal(b.SectionIDs, []int64{lib.SectionID}) {
 		t.Fatalf("shares %+v %+v", a, b)
 	}
@@ -94,7 +94,7 @@ func TestRedeemRefusesUnusableInvites(t *testing.T) {
 			t.Errorf("%s: last redemption %+v", name, last)
 		}
 	}
-	if _, ok := h.shareOf(srvID, daveID); ok {
+	if _, ok := h.fake.ShareOf(srvID, daveID); ok {
 		t.Fatal("an unusable invite shared")
 	}
 	if _, err := h.svc.Redeem(h.ctx, RedeemRequest{InviteID: "missing", Account: Account{ID: daveID}}); !errors.Is(err, ErrUnusable) {
@@ -142,7 +142,7 @@ func TestRedeemStartDateSchedules(t *testing.T) {
 	if !res.Scheduled || res.StartsAt == nil || !res.StartsAt.Equal(start) || res.ExpiresAt == nil || !res.ExpiresAt.Equal(start.AddDate(0, 0, 10)) {
 		t.Fatalf("result %+v", res)
 	}
-	if _, ok := h.shareOf(srvID, daveID); ok {
+	if _, ok := h.fake.ShareOf(srvID, daveID); ok {
 		t.Fatal("shared before the start date")
 	}
 	u, _ := h.store.GetUser(daveID)
@@ -153,7 +153,7 @@ func TestRedeemStartDateSchedules(t *testing.T) {
 	if _, err := h.access.Enforce(h.ctx, "system"); err != nil {
 		t.Fatal(err)
 	}
-	sh, ok := h.shareOf(srvID, daveID)
+	sh, ok := h.fake.ShareOf(srvID, daveID)
 	if !ok || !slices.Equal(sh.SectionIDs, []int64{plextest.SectionMovies, plextest.SectionTVShows}) {
 		t.Fatalf("after the start: share %+v (found %t)", sh, ok)
 	}
@@ -176,7 +176,7 @@ func TestRedeemKnownUserIsUpdatedNotShortened(t *testing.T) {
 	if res.Outcome != OutcomeUpdated {
 		t.Fatalf("outcome %q, want updated", res.Outcome)
 	}
-	sh, _ := h.shareOf(srvID, aliceID)
+	sh, _ := h.fake.ShareOf(srvID, aliceID)
 	if !slices.Contains(sh.SectionIDs, plextest.SectionMusic) || !slices.Contains(sh.SectionIDs, plextest.SectionMovies) {
 		t.Fatalf("alice's share %v lost libraries or lacks the new one", sh.SectionIDs)
 	}
@@ -200,7 +200,7 @@ func TestRedeemDiscordRules(t *testing.T) {
 	if got := h.invite(req.ID).Uses; got != 0 {
 		t.Fatalf("refused attempts took %d uses", got)
 	}
-	if _, ok := h.shareOf(srvID, daveID); ok {
+	if _, ok := h.fake.ShareOf(srvID, daveID); ok {
 		t.Fatal("shared without the required Discord")
 	}
 	if _, err := h.redeem(req, daveID, &DiscordIdentity{ID: "200000000000000009", Name: "Dave#1", Guilds: []string{guild}}); err != nil {
@@ -234,7 +234,7 @@ func TestRedeemPlexRefusalRollsBack(t *testing.T) {
 			h.fake.CallCount("POST /api/v2/shared_servers"), deletes(h.fake.Calls()))
 	}
 	for _, m := range []string{srvID, attic.MachineID} {
-		if sh, ok := h.shareOf(m, daveID); ok {
+		if sh, ok := h.fake.ShareOf(m, daveID); ok {
 			t.Fatalf("a share on %s survived the failed redemption: %+v", m, sh)
 		}
 	}
@@ -256,7 +256,7 @@ func TestRedeemPlexRefusalRollsBack(t *testing.T) {
 	if _, err := h.redeem(inv, daveID, nil); err != nil {
 		t.Fatalf("retry after the refusal: %v", err)
 	}
-	if _, ok := h.shareOf(srvID, daveID); !ok {
+	if _, ok := h.fake.ShareOf(srvID, daveID); !ok {
 		t.Fatal("the retry did not share")
 	}
 }
@@ -275,7 +275,7 @@ func TestRedeemPlexOutageIsQueued(t *testing.T) {
 	if got := h.invite(inv.ID).Uses; got != 1 {
 		t.Fatalf("uses %d", got)
 	}
-	if _, ok := h.shareOf(srvID, daveID); ok {
+	if _, ok := h.fake.ShareOf(srvID, daveID); ok {
 		t.Fatal("shared during the outage")
 	}
 	h.fake.ClearFaults()
@@ -283,7 +283,7 @@ func TestRedeemPlexOutageIsQueued(t *testing.T) {
 	if _, err := h.access.Enforce(h.ctx, "system"); err != nil {
 		t.Fatal(err)
 	}
-	if _, ok := h.shareOf(srvID, daveID); !ok {
+	if _, ok := h.fake.ShareOf(srvID, daveID); !ok {
 		t.Fatal("the queued share was not made after the outage")
 	}
 }
@@ -295,7 +295,7 @@ func TestRedeemAcceptFailureLeavesPending(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	sh, ok := h.shareOf(srvID, erinID)
+	sh, ok := h.fake.ShareOf(srvID, erinID)
 	if !ok || !sh.Pending || !slices.Equal(res.Pending, []string{srvID}) {
 		t.Fatalf("share %+v (found %t), result pending %v", sh, ok, res.Pending)
 	}

@@ -124,7 +124,7 @@ func TestRedeemOnFullDisk(t *testing.T) {
 	if n := h.fake.CallCount("POST /api/v2/shared_servers"); n != 0 {
 		t.Errorf("%d share calls on a full disk, want none", n)
 	}
-	if _, ok := h.shareOf(srvID, daveID); ok {
+	if _, ok := h.fake.ShareOf(srvID, daveID); ok {
 		t.Error("shared on a full disk")
 	}
 	if got, err := full.GetInvite(inv.ID); err != nil || got.Uses != 0 {

@@ -173,7 +173,7 @@ func TestPublicFlowWithoutJavaScript(t *testing.T) {
 		!strings.Contains(body, "<strong>Plex</strong>") || strings.Contains(body, "<script>alert") {
 		t.Fatalf("welcome page: %d\n%s", rec.Code, body)
 	}
-	if _, ok := shareOf(fe.fake, daveID); !ok {
+	if _, ok := fe.fake.ShareOf(plextest.MinimalMachineID, daveID); !ok {
 		t.Fatal("no share in the fake")
 	}
 	// A stolen state from another browser with a forged cookie of another flow does not match.
@@ -244,16 +244,6 @@ func followAuthorize(t *testing.T, authURL string) url.Values {
 		t.Fatalf("Discord redirects to %q", got)
 	}
 	return loc.Query()
-}
-
-// shareOf returns the fake's share of a user on Basement.
-func shareOf(fake *plextest.Fake, userID int64) (plextest.Share, bool) {
-	for _, sh := range fake.SharesFor(plextest.MinimalMachineID) {
-		if sh.UserID == userID {
-			return sh, true
-		}
-	}
-	return plextest.Share{}, false
 }
 
 func TestPublicFlowPlexOutageIsQueued(t *testing.T) {

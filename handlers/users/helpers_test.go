@@ -110,12 +110,7 @@ func (e *env) user(id int64) storage.User {
 
 // shareOf returns the fake's share of a user on the first server.
 func (e *env) shareOf(userID int64) (plextest.Share, bool) {
-	for _, sh := range e.fake.SharesFor(srvID) {
-		if sh.UserID == userID {
-			return sh, true
-		}
-	}
-	return plextest.Share{}, false
+	return e.fake.ShareOf(srvID, userID)
 }
 
 // snapshot captures what must not change after refused input: the stored users and the fake's
@@ -174,15 +169,7 @@ func decode[T any](t testing.TB, rec *httptest.ResponseRecorder) T {
 }
 
 // sections maps library keys of the first server to plex.tv ids, sorted.
-func sections(keys ...string) []int64 {
-	m := map[string]int64{"1": plextest.SectionMusic, "4": plextest.SectionMovies, "8": plextest.SectionTVShows}
-	var out []int64
-	for _, k := range keys {
-		out = append(out, m[k])
-	}
-	slices.Sort(out)
-	return out
-}
+func sections(keys ...string) []int64 { return plextest.MinimalSectionIDs(keys...) }
 
 // sortedIDs returns a sorted copy.
 func sortedIDs(ids []int64) []int64 {

@@ -407,6 +407,17 @@ func (f *Fake) SharesFor(machineID string) []Share {
 	return f.sharesLocked(machineID)
 }
 
+// ShareOf returns the first of SharesFor(machineID) that is user userID's (a share or a pending
+// invite to that account), and whether there is one.
+func (f *Fake) ShareOf(machineID string, userID int64) (Share, bool) {
+	for _, sh := range f.SharesFor(machineID) {
+		if sh.UserID == userID {
+			return sh, true
+		}
+	}
+	return Share{}, false
+}
+
 func (f *Fake) sharesLocked(machineID string) []Share {
 	out := []Share{}
 	for _, sh := range f.sortedSharesLocked() {

@@ -41,6 +41,18 @@ const (
 	SectionTVShows int64 = 132920531
 )
 
+// MinimalSectionIDs maps library keys of "Basement" (1, 4, 8) to their global section ids, sorted
+// (an unknown key maps to 0; no keys, nil).
+func MinimalSectionIDs(keys ...string) []int64 {
+	ids := map[string]int64{"1": SectionMusic, "4": SectionMovies, "8": SectionTVShows}
+	var out []int64
+	for _, k := range keys {
+		out = append(out, ids[k])
+	}
+	slices.Sort(out)
+	return out
+}
+
 func minimalOwner() Account {
 	return Account{ID: MinimalOwnerID, UUID: "dae343c1f45beb4f", Username: "owner", Email: "owner@example.com",
 		Title: "owner", Protected: true, JoinedAt: time.Date(2014, 12, 26, 18, 0, 0, 0, time.UTC)}
