@@ -2,7 +2,6 @@ package access
 
 import (
 	"errors"
-	"fmt"
 	"slices"
 	"testing"
 	"time"
@@ -102,13 +101,7 @@ func TestEnforceScheduledStartSharesOnTime(t *testing.T) {
 }
 
 func TestEnforceRemovalCap(t *testing.T) {
-	seed := plextest.SeedMinimal()
-	for i := range 4 {
-		id := int64(70000000 + i)
-		seed.Accounts = append(seed.Accounts, plextest.Account{ID: id, Username: fmt.Sprintf("c%d", i), Email: fmt.Sprintf("c%d@example.com", i)})
-		seed.Shares = append(seed.Shares, plextest.Share{MachineID: srvID, UserID: id, SectionIDs: []int64{plextest.SectionMovies}})
-	}
-	h := newHarness(t, seed)
+	h := newHarness(t, seedWithMovieFriends(4, 70000000, "c"))
 	_, err := h.svc.Sync(h.ctx, ActorSystem)
 	mustOK(t, err, "sync")
 	_, err = h.svc.PutSettings("admin:root", Settings{RemovalCap: 3})

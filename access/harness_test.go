@@ -2,6 +2,7 @@ package access
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"strings"
 	"sync"
@@ -138,6 +139,19 @@ func (h *harness) seedUsers() {
 	h.put(storage.User{ID: carolID, Username: "carol", Email: "carol@example.com", Kind: storage.KindFriend, Status: storage.StatusActive,
 		Shares: map[string]storage.Share{srvID: {ShareID: 907759182, Libraries: []string{"4"},
 			Filters: storage.Filters{Movies: "contentRating=G%2CPG|label!=adult"}}}})
+}
+
+// seedWithMovieFriends is SeedMinimal plus n friends who share Movies on the first server: ids
+// firstID, firstID+1, …, named prefix0, prefix1, … with emails prefix0@example.com, ….
+func seedWithMovieFriends(n int, firstID int64, prefix string) plextest.Seed {
+	seed := plextest.SeedMinimal()
+	for i := range n {
+		id := firstID + int64(i)
+		name := fmt.Sprintf("%s%d", prefix, i)
+		seed.Accounts = append(seed.Accounts, plextest.Account{ID: id, Username: name, Email: name + "@example.com"})
+		seed.Shares = append(seed.Shares, plextest.Share{MachineID: srvID, UserID: id, SectionIDs: []int64{plextest.SectionMovies}})
+	}
+	return seed
 }
 
 // sections maps library keys of the first server to plex.tv ids, sorted.

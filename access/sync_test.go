@@ -2,7 +2,6 @@ package access
 
 import (
 	"errors"
-	"fmt"
 	"slices"
 	"testing"
 	"time"
@@ -119,13 +118,7 @@ func TestSyncNeverRemovesOnFailedOrEmptyAnswers(t *testing.T) {
 }
 
 func TestSyncHoldsBigShrinkUntilConfirmed(t *testing.T) {
-	seed := plextest.SeedMinimal()
-	for i := range 7 {
-		id := int64(50000000 + i)
-		seed.Accounts = append(seed.Accounts, plextest.Account{ID: id, Username: fmt.Sprintf("f%d", i), Email: fmt.Sprintf("f%d@example.com", i)})
-		seed.Shares = append(seed.Shares, plextest.Share{MachineID: srvID, UserID: id, SectionIDs: []int64{plextest.SectionMovies}})
-	}
-	h := newHarness(t, seed)
+	h := newHarness(t, seedWithMovieFriends(7, 50000000, "f"))
 	rep, err := h.svc.Sync(h.ctx, ActorSystem)
 	mustOK(t, err, "first sync")
 	if rep.Adopted != 10 {
