@@ -221,3 +221,52 @@ func byteSize(n uint64) string {
 	}
 	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
 }
+
+// DiskSpace is the free space of the database's file system as the free-space guard sees it.
+type DiskSpace struct {
+	// Guarded is false in memory or with the guard off; the other fields are then zero.
+	Guarded bool `json:"guarded"`
+	// FreeBytes is the space available to this process now.
+	FreeBytes uint64 `json:"free_bytes"`
+	// MinFreeBytes is the free space below which writes are refused with ErrDiskFull.
+	MinFreeBytes uint64 `json:"min_free_bytes"`
+	// ReserveBytes is the size of the reserve file in place (0: none, e.g. released on a full disk).
+	ReserveBytes int64 `json:"reserve_bytes"`
+}
+
+// RefusingWrites reports whether writes are refused now.
+func (d DiskSpace) RefusingWrites() bool { return d.Guarded && d.FreeBytes < d.MinFreeBytes }
+
+// Low reports whether the free space is under twice the write threshold: time to free space before
+// changes are refused.
+func (d DiskSpace) Low() bool { return d.Guarded && d.FreeBytes < 2*d.MinFreeBytes }
+
+// Describe is a sentence for admins about a low or exhausted disk ("" when there is room).
+func (d DiskSpace) Describe() string {
+	switch {
+	case d.RefusingWrites():
+		return fmt.Sprintf("The data disk is full (%s free): changes are refused until %s are free.",
+			byteSize(d.FreeBytes), byteSize(d.MinFreeBytes))
+	case d.Low():
+		return fmt.Sprintf("The data disk is nearly full (%s free): below %s, changes will be refused.",
+			byteSize(d.FreeBytes), byteSize(d.MinFreeBytes))
+	}
+	return ""
+}
+
+// DiskSpace reads the free space of the database's file system now.
+func (s *Store) DiskSpace() (DiskSpace, error) {
+	g := s.guard
+	if g == nil {
+		return DiskSpace{}, nil
+	}
+	avail, err := g.free(g.dir)
+	if err != nil {
+		return DiskSpace{}, fmt.Errorf("reading the free space of %q: %w", g.dir, err)
+	}
+	d := DiskSpace{Guarded: true, FreeBytes: avail, MinFreeBytes: g.minFree}
+	if fi, err := os.Stat(g.reservePath()); err == nil {
+		d.ReserveBytes = fi.Size()
+	}
+	return d, nil
+}

@@ -231,3 +231,34 @@ func TestByteSize(t *testing.T) {
 		}
 	}
 }
+
+func TestDiskSpace(t *testing.T) {
+	s, d, _ := openRoomyDisk(t)
+	defer s.Close()
+	cases := []struct {
+		free            int64
+		low, refusing   bool
+		wantDescription string
+	}{
+		{1 << 30, false, false, ""},
+		{2 * defaultMinFree, false, false, ""},
+		{2*defaultMinFree - 1, true, false, "nearly full"},
+		{defaultMinFree - 1, true, true, "changes are refused until 64.0 MiB are free"},
+	}
+	for _, tc := range cases {
+		d.free.Store(tc.free)
+		ds, err := s.DiskSpace()
+		mustNil(t, err, "DiskSpace")
+		if !ds.Guarded || ds.FreeBytes != uint64(tc.free) || ds.MinFreeBytes != defaultMinFree || ds.ReserveBytes != d.reserve {
+			t.Errorf("free %d: %+v", tc.free, ds)
+		}
+		if ds.Low() != tc.low || ds.RefusingWrites() != tc.refusing || !strings.Contains(ds.Describe(), tc.wantDescription) ||
+			(tc.wantDescription == "") != (ds.Describe() == "") {
+			t.Errorf("free %d: low %v refusing %v %q", tc.free, ds.Low(), ds.RefusingWrites(), ds.Describe())
+		}
+	}
+	mem := newMemStore(t)
+	if ds, err := mem.DiskSpace(); err != nil || ds.Guarded || ds.Low() || ds.Describe() != "" {
+		t.Errorf("in memory: %+v %v", ds, err)
+	}
+}
