@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/plex-manager/caddy-plex-manager/internal/storetest"
 	"github.com/plex-manager/caddy-plex-manager/internal/testclock"
 	"github.com/plex-manager/caddy-plex-manager/plex"
 	"github.com/plex-manager/caddy-plex-manager/plex/plextest"
@@ -44,11 +45,7 @@ func newHarness(t testing.TB, seed plextest.Seed, opts ...func(*Options)) *harne
 	t.Helper()
 	h := &harness{t: t, clock: testclock.New(t0), lock: &sync.Mutex{}, ctx: context.Background()}
 	h.fake = plextest.NewServer(t, plextest.Options{Seed: seed, Now: h.clock.Now})
-	st, err := storage.Open(storage.Options{InMemory: true})
-	if err != nil {
-		t.Fatalf("opening store: %v", err)
-	}
-	t.Cleanup(func() { _ = st.Close() })
+	st := storetest.Memory(t)
 	h.store = st
 	c, err := plex.New(plex.Config{TVURL: h.fake.URL(), ClientID: "access-test", Retries: -1, Timeout: 2 * time.Second})
 	if err != nil {

@@ -220,5 +220,9 @@ func (s *Service) Health() (Health, error) {
 	if h.PendingIntents > 0 {
 		h.Alerts = append(h.Alerts, fmt.Sprintf("%d Plex changes are waiting to be retried.", h.PendingIntents))
 	}
+	// A data disk nearly full: say so before changes are refused (an unreadable free space is no alert).
+	if ds, err := s.store.DiskSpace(); err == nil && ds.Low() {
+		h.Alerts = append(h.Alerts, ds.Describe())
+	}
 	return h, nil
 }

@@ -6,12 +6,13 @@ import (
 	"testing"
 	"time"
 
+	"github.com/plex-manager/caddy-plex-manager/internal/storetest"
 	"github.com/plex-manager/caddy-plex-manager/storage"
 )
 
 func TestAPIKeyLifecycle(t *testing.T) {
 	c := newClock()
-	st := newStore(t)
+	st := storetest.Memory(t)
 	keys, err := NewAPIKeys(APIKeyOptions{Store: st, Now: c.Now})
 	if err != nil {
 		t.Fatal(err)
@@ -66,7 +67,7 @@ func TestAPIKeyLifecycle(t *testing.T) {
 }
 
 func TestAPIKeyInputs(t *testing.T) {
-	keys, _ := NewAPIKeys(APIKeyOptions{Store: newStore(t)})
+	keys, _ := NewAPIKeys(APIKeyOptions{Store: storetest.Memory(t)})
 	for _, tt := range []struct{ name, role, field string }{
 		{"", "admin", "name"}, {"   ", "admin", "name"}, {strings.Repeat("n", 65), "admin", "name"},
 		{"bad\x00name", "admin", "name"}, {"ok", "root", "role"}, {"ok", "", "role"},
@@ -98,7 +99,7 @@ func TestWellFormedKey(t *testing.T) {
 }
 
 func TestBootstrapKey(t *testing.T) {
-	keys, _ := NewAPIKeys(APIKeyOptions{Store: newStore(t), Bootstrap: "from-the-caddyfile-0123456789"})
+	keys, _ := NewAPIKeys(APIKeyOptions{Store: storetest.Memory(t), Bootstrap: "from-the-caddyfile-0123456789"})
 	rec, err := keys.Authenticate("from-the-caddyfile-0123456789")
 	if err != nil || rec.ID != BootstrapKeyID || rec.Role != storage.RoleAdmin {
 		t.Errorf("bootstrap key: %+v %v", rec, err)
@@ -106,7 +107,7 @@ func TestBootstrapKey(t *testing.T) {
 	if _, err := keys.Authenticate("from-the-caddyfile-012345678"); !errors.Is(err, ErrInvalidKey) {
 		t.Errorf("near miss: %v", err)
 	}
-	none, _ := NewAPIKeys(APIKeyOptions{Store: newStore(t)})
+	none, _ := NewAPIKeys(APIKeyOptions{Store: storetest.Memory(t)})
 	if _, err := none.Authenticate(""); !errors.Is(err, ErrInvalidKey) {
 		t.Errorf("empty key without a bootstrap key: %v", err)
 	}

@@ -8,6 +8,8 @@ import (
 	"testing"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/plex-manager/caddy-plex-manager/internal/storetest"
 )
 
 // The fuzz targets cover what a person or a config file types: the setup code, admin usernames,
@@ -18,7 +20,7 @@ func FuzzSetupCode(f *testing.F) {
 	for _, s := range []string{"ABCD-EFGH-JKMN", "abcd efgh jkmn", " O1IL o ", "0000-0000-0000", "ıſ", "ABCD-EFGH-JKM", "\xff\xfe", "ABCDEFGHJKMNP"} {
 		f.Add(s)
 	}
-	st := newStore(f)
+	st := storetest.Memory(f)
 	c := newClock()
 	codes, err := NewSetupCodes(st, c.Now)
 	if err != nil {

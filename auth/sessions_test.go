@@ -5,13 +5,14 @@ import (
 	"testing"
 	"time"
 
+	"github.com/plex-manager/caddy-plex-manager/internal/storetest"
 	"github.com/plex-manager/caddy-plex-manager/internal/testclock"
 	"github.com/plex-manager/caddy-plex-manager/storage"
 )
 
 func newTestSessions(t *testing.T, c *testclock.Clock, idle, absolute time.Duration) (*Sessions, *storage.Store) {
 	t.Helper()
-	st := newStore(t)
+	st := storetest.Memory(t)
 	s, err := NewSessions(SessionOptions{Store: st, Now: c.Now, Lifetimes: func() (time.Duration, time.Duration) { return idle, absolute }})
 	if err != nil {
 		t.Fatal(err)

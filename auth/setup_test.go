@@ -6,11 +6,13 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/plex-manager/caddy-plex-manager/internal/storetest"
 )
 
 func TestSetupCode(t *testing.T) {
 	c := newClock()
-	st := newStore(t)
+	st := storetest.Memory(t)
 	codes, err := NewSetupCodes(st, c.Now)
 	if err != nil {
 		t.Fatal(err)
@@ -59,7 +61,7 @@ func TestSetupCode(t *testing.T) {
 
 func TestSetupCodeExpiryAndReplacement(t *testing.T) {
 	c := newClock()
-	codes, _ := NewSetupCodes(newStore(t), c.Now)
+	codes, _ := NewSetupCodes(storetest.Memory(t), c.Now)
 	first, _, _ := codes.Issue()
 	second, _, _ := codes.Issue()
 	if first == second {

@@ -14,6 +14,7 @@ import (
 	"go.uber.org/zap/zaptest/observer"
 
 	"github.com/plex-manager/caddy-plex-manager/auth"
+	"github.com/plex-manager/caddy-plex-manager/internal/storetest"
 	"github.com/plex-manager/caddy-plex-manager/internal/testclock"
 	"github.com/plex-manager/caddy-plex-manager/plex"
 	"github.com/plex-manager/caddy-plex-manager/plex/plextest"
@@ -56,11 +57,7 @@ func newHarness(t *testing.T, o harnessOptions) *harness {
 	t.Helper()
 	st := o.store
 	if st == nil {
-		var err error
-		if st, err = storage.Open(storage.Options{InMemory: true}); err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { _ = st.Close() })
+		st = storetest.Memory(t)
 	}
 	sealer, err := storage.NewSealer(make([]byte, storage.KeySize))
 	if err != nil {

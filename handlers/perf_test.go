@@ -7,7 +7,7 @@ import (
 	"sync/atomic"
 	"testing"
 
-	"github.com/plex-manager/caddy-plex-manager/storage"
+	"github.com/plex-manager/caddy-plex-manager/internal/storetest"
 	"github.com/plex-manager/caddy-plex-manager/templates"
 )
 
@@ -62,11 +62,7 @@ func TestSecurityHeadersExact(t *testing.T) {
 // why the counter must change with every write) and read again as soon as it moves. Without the
 // counter every page reads the settings.
 func TestAppNameFollowsTheStoreGeneration(t *testing.T) {
-	st, err := storage.Open(storage.Options{InMemory: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = st.Close() })
+	st := storetest.Memory(t)
 	setName := func(name string) {
 		t.Helper()
 		if _, err := updateAppSettings(st, func(a *AppSettings) error { a.AppName = name; return nil }); err != nil {

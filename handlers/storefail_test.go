@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/plex-manager/caddy-plex-manager/internal/storetest"
 	"github.com/plex-manager/caddy-plex-manager/storage"
 )
 
@@ -75,11 +76,7 @@ func TestDiskFullAnswers507(t *testing.T) {
 	if err := st.Close(); err != nil {
 		t.Fatal(err)
 	}
-	full, err := storage.Open(storage.Options{Dir: dir, MinFreeBytes: 1 << 62, ReserveBytes: -1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = full.Close() })
+	full := storetest.FullDisk(t, dir)
 	hs := newHarness(t, harnessOptions{store: full, bootstrap: key})
 
 	rec := hs.api("POST", "/admins", key, `{"username":"newbie","role":"auditor","password":"`+testPassword+`"}`)

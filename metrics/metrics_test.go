@@ -11,6 +11,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/testutil/promlint"
 
 	"github.com/plex-manager/caddy-plex-manager/access/streams"
+	"github.com/plex-manager/caddy-plex-manager/internal/storetest"
 	"github.com/plex-manager/caddy-plex-manager/plex"
 	"github.com/plex-manager/caddy-plex-manager/plex/plextest"
 	"github.com/plex-manager/caddy-plex-manager/storage"
@@ -20,11 +21,7 @@ import (
 // client whose Observe hook feeds the metrics, and runs a few events through ObserveEvent.
 func scenario(t *testing.T) (*Metrics, *prometheus.Registry, *plextest.Fake) {
 	t.Helper()
-	store, err := storage.Open(storage.Options{InMemory: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = store.Close() })
+	store := storetest.Memory(t)
 	for i, status := range []string{storage.StatusActive, storage.StatusActive, storage.StatusActive, storage.StatusPending, storage.StatusExpired} {
 		if err := store.PutUser(storage.User{ID: int64(100 + i), Username: "u" + status, Kind: storage.KindFriend, Status: status}); err != nil {
 			t.Fatal(err)

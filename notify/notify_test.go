@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/plex-manager/caddy-plex-manager/internal/storetest"
 	"github.com/plex-manager/caddy-plex-manager/storage"
 )
 
@@ -82,11 +83,7 @@ func (o *observed) get() []string {
 // newTestNotifier opens a store and a notifier with fast retries.
 func newTestNotifier(t *testing.T, adjust ...func(*Options)) (*Notifier, *storage.Store, *observed) {
 	t.Helper()
-	store, err := storage.Open(storage.Options{InMemory: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = store.Close() })
+	store := storetest.Memory(t)
 	obs := &observed{}
 	opts := Options{Store: store, Observe: obs.observe, BaseBackoff: time.Millisecond, MaxBackoff: 20 * time.Millisecond, Timeout: 2 * time.Second}
 	for _, fn := range adjust {

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/plex-manager/caddy-plex-manager/access"
+	"github.com/plex-manager/caddy-plex-manager/internal/storetest"
 	"github.com/plex-manager/caddy-plex-manager/internal/testclock"
 	"github.com/plex-manager/caddy-plex-manager/plex"
 	"github.com/plex-manager/caddy-plex-manager/plex/plextest"
@@ -34,11 +35,7 @@ type harness struct {
 
 func newHarness(t testing.TB) *harness {
 	t.Helper()
-	st, err := storage.Open(storage.Options{InMemory: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return newHarnessOn(t, st)
+	return newHarnessOn(t, storetest.Memory(t))
 }
 
 // newHarnessOn is newHarness on store st (closed at the end of the test).

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/plex-manager/caddy-plex-manager/internal/storetest"
 	"github.com/plex-manager/caddy-plex-manager/internal/testclock"
 	"github.com/plex-manager/caddy-plex-manager/storage"
 )
@@ -24,11 +25,7 @@ type offerEnv struct {
 
 func newOfferEnv(t *testing.T, counted bool) *offerEnv {
 	t.Helper()
-	st, err := storage.Open(storage.Options{InMemory: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = st.Close() })
+	st := storetest.Memory(t)
 	e := &offerEnv{store: st, clock: testclock.New(time.Date(2026, 5, 1, 12, 0, 0, 0, time.UTC))}
 	for _, srv := range []storage.Server{
 		{ID: "b-srv", Name: "Zeta", Libraries: []storage.Library{{Key: "1", Title: "Movies", Type: "movie"}}},
@@ -43,6 +40,7 @@ func newOfferEnv(t *testing.T, counted bool) *offerEnv {
 	if counted {
 		opts.Generation = e.gen.Load
 	}
+	var err error
 	if e.svc, err = New(opts); err != nil {
 		t.Fatal(err)
 	}

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/plex-manager/caddy-plex-manager/access"
+	"github.com/plex-manager/caddy-plex-manager/internal/storetest"
 	"github.com/plex-manager/caddy-plex-manager/plex"
 	"github.com/plex-manager/caddy-plex-manager/storage"
 )
@@ -74,21 +75,6 @@ func TestExplainStoreFailures(t *testing.T) {
 	}
 }
 
-// refusingStore reopens the store in dir with a free-space guard no disk can satisfy: reads work,
-// every write is refused with storage.ErrDiskFull, as on a full data disk.
-func refusingStore(t *testing.T, dir string) *storage.Store {
-	t.Helper()
-	st, err := storage.Open(storage.Options{Dir: dir, MinFreeBytes: 1 << 62, ReserveBytes: -1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = st.Close() })
-	if err := st.PutSetting("probe", 1); !errors.Is(err, storage.ErrDiskFull) {
-		t.Fatalf("a write on the refusing store: %v, want ErrDiskFull", err)
-	}
-	return st
-}
-
 // TestRedeemOnFullDisk redeems on a store whose data disk is full: the use cannot be reserved, so
 // nothing is shared and the invitee is told to try again later (it said Plex refused to share).
 func TestRedeemOnFullDisk(t *testing.T) {
@@ -102,7 +88,7 @@ func TestRedeemOnFullDisk(t *testing.T) {
 	if err := st.Close(); err != nil {
 		t.Fatal(err)
 	}
-	full := refusingStore(t, dir)
+	full := storetest.FullDisk(t, dir)
 	token := h.fake.OwnerToken()
 	acc, err := access.New(access.Options{Store: full, Plex: access.NewPlexGateway(h.client, func() string { return token }), Now: h.clock.Now})
 	if err != nil {

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/plex-manager/caddy-plex-manager/internal/storetest"
 	"github.com/plex-manager/caddy-plex-manager/internal/testclock"
 	"github.com/plex-manager/caddy-plex-manager/plex"
 	"github.com/plex-manager/caddy-plex-manager/plex/plextest"
@@ -67,11 +68,7 @@ func newEnv(t *testing.T, fo plextest.Options, adjust ...func(*Options)) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	store, err := storage.Open(storage.Options{InMemory: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = store.Close() })
+	store := storetest.Memory(t)
 	for _, u := range []storage.User{
 		{ID: aliceID, Username: "alice", Kind: storage.KindFriend, Status: storage.StatusActive},
 		{ID: bobID, Username: "bob", Kind: storage.KindFriend, Status: storage.StatusActive},

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/plex-manager/caddy-plex-manager/internal/storetest"
 	"github.com/plex-manager/caddy-plex-manager/plex"
 	"github.com/plex-manager/caddy-plex-manager/plex/plextest"
 	"github.com/plex-manager/caddy-plex-manager/storage"
@@ -518,11 +519,7 @@ func TestRunPollsUntilCancelled(t *testing.T) {
 }
 
 func TestNewPollerAndServerListErrors(t *testing.T) {
-	store, err := storage.Open(storage.Options{InMemory: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer store.Close()
+	store := storetest.Memory(t)
 	list := func(context.Context) ([]Target, error) { return nil, nil }
 	if _, err := NewPoller(Options{Servers: list}); err == nil {
 		t.Error("no store accepted")

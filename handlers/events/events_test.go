@@ -18,6 +18,7 @@ import (
 
 	"github.com/plex-manager/caddy-plex-manager/handlers/web"
 	"github.com/plex-manager/caddy-plex-manager/handlers/web/webtest"
+	"github.com/plex-manager/caddy-plex-manager/internal/storetest"
 	"github.com/plex-manager/caddy-plex-manager/logbuf"
 	"github.com/plex-manager/caddy-plex-manager/notify"
 	"github.com/plex-manager/caddy-plex-manager/storage"
@@ -33,11 +34,7 @@ type env struct {
 
 func newEnv(t *testing.T) *env {
 	t.Helper()
-	store, err := storage.Open(storage.Options{InMemory: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = store.Close() })
+	store := storetest.Memory(t)
 	logs := logbuf.New(100)
 	n, err := notify.New(notify.Options{Store: store, BaseBackoff: time.Millisecond, MaxBackoff: 5 * time.Millisecond})
 	if err != nil {

@@ -12,6 +12,7 @@ import (
 	"github.com/plex-manager/caddy-plex-manager/access/invite"
 	"github.com/plex-manager/caddy-plex-manager/handlers/web"
 	"github.com/plex-manager/caddy-plex-manager/handlers/web/webtest"
+	"github.com/plex-manager/caddy-plex-manager/internal/storetest"
 	"github.com/plex-manager/caddy-plex-manager/internal/testclock"
 	"github.com/plex-manager/caddy-plex-manager/storage"
 )
@@ -24,12 +25,8 @@ const (
 // newStore opens an in-memory store with one server "Basement" (Music 1, Movies 4, TV 8).
 func newStore(t testing.TB) *storage.Store {
 	t.Helper()
-	st, err := storage.Open(storage.Options{InMemory: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = st.Close() })
-	err = st.PutServer(storage.Server{ID: testServerID, Name: "Basement", Online: true, Libraries: []storage.Library{
+	st := storetest.Memory(t)
+	err := st.PutServer(storage.Server{ID: testServerID, Name: "Basement", Online: true, Libraries: []storage.Library{
 		{Key: "1", SectionID: 132920520, Title: "Music", Type: "artist"},
 		{Key: "4", SectionID: 132920523, Title: "Movies", Type: "movie"},
 		{Key: "8", SectionID: 132920531, Title: "TV Shows", Type: "show"},

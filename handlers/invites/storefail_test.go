@@ -1,7 +1,6 @@
 package invites
 
 import (
-	"errors"
 	"html"
 	"net/http"
 	"net/http/httptest"
@@ -10,6 +9,7 @@ import (
 
 	"github.com/plex-manager/caddy-plex-manager/access/invite"
 	"github.com/plex-manager/caddy-plex-manager/handlers/web"
+	"github.com/plex-manager/caddy-plex-manager/internal/storetest"
 	"github.com/plex-manager/caddy-plex-manager/plex/plextest"
 	"github.com/plex-manager/caddy-plex-manager/storage"
 )
@@ -83,21 +83,6 @@ func TestPublicFlowClosedStore(t *testing.T) {
 	}
 }
 
-// refusingStore reopens the store in dir with a free-space guard no disk can satisfy: reads work,
-// every write is refused with storage.ErrDiskFull, as on a full data disk.
-func refusingStore(t *testing.T, dir string) *storage.Store {
-	t.Helper()
-	st, err := storage.Open(storage.Options{Dir: dir, MinFreeBytes: 1 << 62, ReserveBytes: -1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = st.Close() })
-	if err := st.PutSetting("probe", 1); !errors.Is(err, storage.ErrDiskFull) {
-		t.Fatalf("a write on the refusing store: %v, want ErrDiskFull", err)
-	}
-	return st
-}
-
 // TestDiskFull checks the answers when the store refuses writes because the data disk is full:
 // admin pages and the API say so (507, nothing changed), reads keep working, and the public
 // sign-in says only "try again later" with a way back to the invite.
@@ -112,7 +97,7 @@ func TestDiskFull(t *testing.T) {
 	if err := st.Close(); err != nil {
 		t.Fatal(err)
 	}
-	fe := newFlowEnvOn(t, refusingStore(t, dir), false)
+	fe := newFlowEnvOn(t, storetest.FullDisk(t, dir), false)
 	admin := fe.admin(t)
 
 	// Admin page: the form is refused with the disk-full page.

@@ -12,6 +12,7 @@ import (
 	"github.com/plex-manager/caddy-plex-manager/access/streams"
 	"github.com/plex-manager/caddy-plex-manager/handlers/web"
 	"github.com/plex-manager/caddy-plex-manager/handlers/web/webtest"
+	"github.com/plex-manager/caddy-plex-manager/internal/storetest"
 	"github.com/plex-manager/caddy-plex-manager/plex"
 	"github.com/plex-manager/caddy-plex-manager/plex/plextest"
 	"github.com/plex-manager/caddy-plex-manager/storage"
@@ -36,11 +37,7 @@ func newEnv(t *testing.T, fo plextest.Options) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	store, err := storage.Open(storage.Options{InMemory: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = store.Close() })
+	store := storetest.Memory(t)
 	if err := store.PutUser(storage.User{ID: aliceID, Username: "alice", Kind: storage.KindFriend, Status: storage.StatusActive}); err != nil {
 		t.Fatal(err)
 	}

@@ -14,6 +14,7 @@ import (
 	"github.com/plex-manager/caddy-plex-manager/access"
 	"github.com/plex-manager/caddy-plex-manager/handlers/web"
 	"github.com/plex-manager/caddy-plex-manager/handlers/web/webtest"
+	"github.com/plex-manager/caddy-plex-manager/internal/storetest"
 	"github.com/plex-manager/caddy-plex-manager/internal/testclock"
 	"github.com/plex-manager/caddy-plex-manager/plex"
 	"github.com/plex-manager/caddy-plex-manager/plex/plextest"
@@ -59,11 +60,7 @@ func newEnv(t testing.TB, o envOptions) *env {
 	t.Helper()
 	e := &env{t: t, clock: testclock.New(t0), streams: map[string]int{srvID: 2}}
 	e.fake = plextest.NewServer(t, plextest.Options{Seed: o.seed, Now: e.clock.Now})
-	st, err := storage.Open(storage.Options{InMemory: true})
-	if err != nil {
-		t.Fatalf("opening store: %v", err)
-	}
-	t.Cleanup(func() { _ = st.Close() })
+	st := storetest.Memory(t)
 	e.store = st
 	c, err := plex.New(plex.Config{TVURL: e.fake.URL(), ClientID: "users-test", Retries: -1, Timeout: 2 * time.Second})
 	if err != nil {
