@@ -2,13 +2,12 @@ package storetest
 
 import (
 	"errors"
-	"fmt"
 	"os"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"testing"
 
+	"github.com/plex-manager/caddy-plex-manager/internal/fataltest"
 	"github.com/plex-manager/caddy-plex-manager/storage"
 )
 
@@ -53,33 +52,13 @@ func TestFullDiskRefusesWritesKeepsReads(t *testing.T) {
 	}
 }
 
-// fatalRecorder is a testing.TB whose Fatalf records the message and ends the goroutine, as the
-// real one does, so that a helper's failure can be checked.
-type fatalRecorder struct {
-	testing.TB
-	msg string
-}
-
-func (r *fatalRecorder) Helper() {}
-
-func (r *fatalRecorder) Fatalf(format string, args ...any) {
-	r.msg = fmt.Sprintf(format, args...)
-	runtime.Goexit()
-}
-
 func TestFullDiskFailsTheTestWhenTheStoreCannotOpen(t *testing.T) {
 	notADir := filepath.Join(t.TempDir(), "file")
 	if err := os.WriteFile(notADir, []byte("x"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	rec := &fatalRecorder{TB: t}
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		FullDisk(rec, notADir)
-	}()
-	<-done
-	if !strings.Contains(rec.msg, "opening the store on a full disk") {
-		t.Errorf("FullDisk on a file: Fatalf(%q), want it to fail the test saying what it was opening", rec.msg)
+	msg, fatal := fataltest.Run(t, func(tb testing.TB) { FullDisk(tb, notADir) })
+	if !fatal || !strings.Contains(msg, "opening the store on a full disk") {
+		t.Errorf("FullDisk on a file: Fatal %v %q, want it to fail the test saying what it was opening", fatal, msg)
 	}
 }
