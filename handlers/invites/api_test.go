@@ -7,6 +7,7 @@ import (
 
 	"github.com/plex-manager/caddy-plex-manager/access/invite"
 	"github.com/plex-manager/caddy-plex-manager/handlers/web"
+	"github.com/plex-manager/caddy-plex-manager/handlers/web/webtest"
 	"github.com/plex-manager/caddy-plex-manager/storage"
 )
 
@@ -19,7 +20,7 @@ func TestAPICreateGetPatchDelete(t *testing.T) {
 	if rec.Code != http.StatusCreated {
 		t.Fatalf("create: %d %s", rec.Code, rec.Body.String())
 	}
-	inv := decode[Invite](t, rec)
+	inv := webtest.Decode[Invite](t, rec)
 	if len(inv.Code) != 26 || inv.URL != linkBase+"/"+inv.Code || !inv.Enabled || inv.Uses != 0 || inv.MaxUses != 3 ||
 		inv.Discord != "off" || inv.Filters.Movies != "label!=adult" || inv.State != "active" || inv.CreatedBy != "apikey:test-moderator" {
 		t.Fatalf("created %+v", inv)
@@ -27,17 +28,17 @@ func TestAPICreateGetPatchDelete(t *testing.T) {
 	if loc := rec.Header().Get("Location"); loc != "/m/api/v1/invites/"+inv.ID {
 		t.Errorf("Location %q", loc)
 	}
-	if rec := srv.API("GET", "/invites/"+inv.ID, web.RoleAuditor, ""); rec.Code != 200 || decode[Invite](t, rec).ID != inv.ID {
+	if rec := srv.API("GET", "/invites/"+inv.ID, web.RoleAuditor, ""); rec.Code != 200 || webtest.Decode[Invite](t, rec).ID != inv.ID {
 		t.Fatalf("get: %d", rec.Code)
 	}
-	if rec := srv.API("GET", "/invites", web.RoleAuditor, ""); rec.Code != 200 || len(decode[[]Invite](t, rec)) != 1 {
+	if rec := srv.API("GET", "/invites", web.RoleAuditor, ""); rec.Code != 200 || len(webtest.Decode[[]Invite](t, rec)) != 1 {
 		t.Fatalf("list: %d", rec.Code)
 	}
 	rec = srv.API("PATCH", "/invites/"+inv.ID, web.RoleModerator, `{"label":"Patched","expires_at":null,"enabled":false}`)
 	if rec.Code != 200 {
 		t.Fatalf("patch: %d %s", rec.Code, rec.Body.String())
 	}
-	got := decode[Invite](t, rec)
+	got := webtest.Decode[Invite](t, rec)
 	if got.Label != "Patched" || got.ExpiresAt != nil || got.Enabled || got.MaxUses != 3 || got.State != "disabled" ||
 		strings.Join(got.Libraries[testServerID], ",") != "4,8" {
 		t.Fatalf("patched %+v", got)
@@ -81,7 +82,7 @@ func TestAPIBadInputNamesTheField(t *testing.T) {
 			t.Errorf("%s: status %d %s", tc.body, rec.Code, rec.Body.String())
 			continue
 		}
-		body := decode[web.ErrorBody](t, rec)
+		body := webtest.Decode[web.ErrorBody](t, rec)
 		if body.Field != tc.field {
 			t.Errorf("%s: field %q (%s), want %q", tc.body, body.Field, body.Error, tc.field)
 		}
@@ -95,7 +96,7 @@ func TestAPICustomCodeConflict(t *testing.T) {
 	e := newEnv(t, nil)
 	e.create(t, invite.Spec{Code: "family", Enabled: true})
 	rec := e.admin(t).API("POST", "/invites", web.RoleModerator, `{"libraries":{"`+testServerID+`":["4"]},"code":"FAMILY"}`)
-	if rec.Code != http.StatusBadRequest || decode[web.ErrorBody](t, rec).Field != "code" {
+	if rec.Code != http.StatusBadRequest || webtest.Decode[web.ErrorBody](t, rec).Field != "code" {
 		t.Fatalf("duplicate code (other case): %d %s", rec.Code, rec.Body.String())
 	}
 }
@@ -105,7 +106,7 @@ func TestAPIPatchKeepsUnchangedAndRefusesBad(t *testing.T) {
 	inv := e.create(t, invite.Spec{Label: "Keep", MaxUses: 2, Enabled: true})
 	srv := e.admin(t)
 	rec := srv.API("PATCH", "/invites/"+inv.ID, web.RoleModerator, `{"libraries":{"`+testServerID+`":["77"]}}`)
-	if rec.Code != http.StatusBadRequest || decode[web.ErrorBody](t, rec).Field != "libraries" {
+	if rec.Code != http.StatusBadRequest || webtest.Decode[web.ErrorBody](t, rec).Field != "libraries" {
 		t.Fatalf("bad patch: %d %s", rec.Code, rec.Body.String())
 	}
 	got, _ := e.svc.Get(inv.ID)
@@ -125,7 +126,7 @@ func TestAPIRedemptions(t *testing.T) {
 		t.Fatal(err)
 	}
 	rec := e.admin(t).API("GET", "/invites/"+inv.ID+"/redemptions", web.RoleAuditor, "")
-	list := decode[[]Redemption](t, rec)
+	list := webtest.Decode[[]Redemption](t, rec)
 	if rec.Code != 200 || len(list) != 1 || list[0].Username != "ann" || list[0].IP != "203.0.113.9" || list[0].Outcome != "joined" {
 		t.Fatalf("%d %s", rec.Code, rec.Body.String())
 	}

@@ -2,8 +2,6 @@ package invites
 
 import (
 	"context"
-	"encoding/json"
-	"net/http/httptest"
 	"sync"
 	"testing"
 	"time"
@@ -113,14 +111,4 @@ func (e *env) create(t testing.TB, spec invite.Spec) storage.Invite {
 		t.Fatal(err)
 	}
 	return inv
-}
-
-// decode reads a JSON response.
-func decode[T any](t testing.TB, rec *httptest.ResponseRecorder) T {
-	t.Helper()
-	var v T
-	if err := json.Unmarshal(rec.Body.Bytes(), &v); err != nil {
-		t.Fatalf("decoding %q: %v", rec.Body.String(), err)
-	}
-	return v
 }

@@ -11,6 +11,7 @@ import (
 
 	"github.com/plex-manager/caddy-plex-manager/access"
 	"github.com/plex-manager/caddy-plex-manager/handlers/web"
+	"github.com/plex-manager/caddy-plex-manager/handlers/web/webtest"
 	"github.com/plex-manager/caddy-plex-manager/storage"
 )
 
@@ -28,7 +29,7 @@ func TestAPIUserFieldsFollowTheContract(t *testing.T) {
 			t.Errorf("user JSON lacks %q: %s", k, rec.Body.String())
 		}
 	}
-	u := decode[User](t, rec)
+	u := webtest.Decode[User](t, rec)
 	sh, ok := u.Shares[srvID]
 	if u.ID != carolID || u.Username != "carol" || u.Kind != "friend" || u.Status != "active" || !ok {
 		t.Fatalf("user = %+v", u)
@@ -63,7 +64,7 @@ func TestAPIListFiltersSortsAndPages(t *testing.T) {
 		t.Helper()
 		rec := e.srv.API("GET", "/users"+q, web.RoleAuditor, "")
 		wantStatus(t, rec, http.StatusOK, "GET /users"+q)
-		l := decode[UserList](t, rec)
+		l := webtest.Decode[UserList](t, rec)
 		var out []string
 		for _, u := range l.Users {
 			out = append(out, u.Username)
@@ -92,7 +93,7 @@ func TestAPIListFiltersSortsAndPages(t *testing.T) {
 		}
 	}
 	rec := e.srv.API("GET", "/users?per_page=2", web.RoleAuditor, "")
-	l := decode[UserList](t, rec)
+	l := webtest.Decode[UserList](t, rec)
 	if l.Total != 3 || l.Page != 1 || l.PerPage != 2 || l.Pages != 2 {
 		t.Errorf("paging = %+v", l)
 	}
@@ -121,7 +122,7 @@ func TestAPIListRefusesBadParameters(t *testing.T) {
 			t.Errorf("%s: status %d, want 400", tc.q, rec.Code)
 			continue
 		}
-		if b := decode[web.ErrorBody](t, rec); b.Field != tc.field || !strings.HasPrefix(b.Error, tc.field+": ") {
+		if b := webtest.Decode[web.ErrorBody](t, rec); b.Field != tc.field || !strings.HasPrefix(b.Error, tc.field+": ") {
 			t.Errorf("%s: error %+v, want field %q", tc.q, b, tc.field)
 		}
 	}
@@ -138,7 +139,7 @@ func TestAPIPatchPushesToPlex(t *testing.T) {
 	rec := e.srv.API("PATCH", path, web.RoleModerator,
 		`{"libraries":{"`+srvID+`":["1","4"]},"allow_downloads":false,"filters":{"movies":"label!=adult"},"notes":"<b>vip</b>","whitelisted":true}`)
 	wantStatus(t, rec, http.StatusOK, "PATCH")
-	u := decode[User](t, rec)
+	u := webtest.Decode[User](t, rec)
 	if !slices.Equal(u.Shares[srvID].Libraries, []string{"1", "4"}) || u.Notes != "<b>vip</b>" || !u.Whitelisted {
 		t.Errorf("answer = %+v", u)
 	}
@@ -206,7 +207,7 @@ func TestAPIPatchBadInputChangesNothing(t *testing.T) {
 			t.Errorf("%s: status %d, want 400 (%s)", tc.body[:min(60, len(tc.body))], rec.Code, rec.Body.String())
 			continue
 		}
-		if b := decode[web.ErrorBody](t, rec); b.Field != tc.field {
+		if b := webtest.Decode[web.ErrorBody](t, rec); b.Field != tc.field {
 			t.Errorf("%s: error %+v, want field %q", tc.body[:min(60, len(tc.body))], b, tc.field)
 		}
 		e.unchanged(before, tc.body[:min(60, len(tc.body))])
@@ -228,7 +229,7 @@ func TestAPIPatchWhenPlexIsDown(t *testing.T) {
 	e.fake.Inject(plextestFault("", http.StatusServiceUnavailable))
 	rec := e.srv.API("PATCH", fmt.Sprintf("/users/%d", aliceID), web.RoleModerator, `{"libraries":{"`+srvID+`":["1"]}}`)
 	wantStatus(t, rec, http.StatusAccepted, "PATCH while Plex is down")
-	if a := decode[Accepted](t, rec); !a.RetryScheduled || !strings.Contains(a.Message, "retried") {
+	if a := webtest.Decode[Accepted](t, rec); !a.RetryScheduled || !strings.Contains(a.Message, "retried") {
 		t.Errorf("answer = %+v", a)
 	}
 	// A refusal by Plex (not retried) is a 422 with a plain explanation.
@@ -236,7 +237,7 @@ func TestAPIPatchWhenPlexIsDown(t *testing.T) {
 	e.fake.Inject(plextestFault("", http.StatusForbidden))
 	rec = e.srv.API("PATCH", fmt.Sprintf("/users/%d", aliceID), web.RoleModerator, `{"libraries":{"`+srvID+`":["1"]}}`)
 	wantStatus(t, rec, http.StatusUnprocessableEntity, "PATCH refused by Plex")
-	if b := decode[web.ErrorBody](t, rec); b.Error != "The Plex token may not do this." {
+	if b := webtest.Decode[web.ErrorBody](t, rec); b.Error != "The Plex token may not do this." {
 		t.Errorf("error = %q", b.Error)
 	}
 }
@@ -268,7 +269,7 @@ func TestAPIServersAndLibraries(t *testing.T) {
 	e := newEnv(t, envOptions{})
 	rec := e.srv.API("GET", "/servers", web.RoleAuditor, "")
 	wantStatus(t, rec, http.StatusOK, "GET /servers")
-	list := decode[[]Server](t, rec)
+	list := webtest.Decode[[]Server](t, rec)
 	if len(list) != 1 || list[0].ID != srvID || list[0].Name != "Basement" || !list[0].Online || list[0].Version == "" {
 		t.Fatalf("servers = %+v", list)
 	}
@@ -284,7 +285,7 @@ func TestAPIServersAndLibraries(t *testing.T) {
 	}
 	rec = e.srv.API("POST", "/servers/refresh", web.RoleModerator, "")
 	wantStatus(t, rec, http.StatusOK, "refresh")
-	if r := decode[ServerRefresh](t, rec); len(r.Servers) != 1 || !r.Servers[0].Online || r.Error != "" {
+	if r := webtest.Decode[ServerRefresh](t, rec); len(r.Servers) != 1 || !r.Servers[0].Online || r.Error != "" {
 		t.Errorf("refresh = %+v", r)
 	}
 }
@@ -296,7 +297,7 @@ func TestAPISyncReturnsWhatChanged(t *testing.T) {
 	changeFakeShare(t, e, sh.ID, []string{"4", "8"})
 	rec := e.srv.API("POST", "/sync", web.RoleModerator, "")
 	wantStatus(t, rec, http.StatusOK, "POST /sync")
-	rep := decode[access.SyncReport](t, rec)
+	rep := webtest.Decode[access.SyncReport](t, rec)
 	if rep.Updated != 1 || len(rep.Changes) != 1 || rep.Changes[0].UserID != carolID || rep.Changes[0].Action != access.ActionUpdate {
 		t.Fatalf("report = %+v", rep)
 	}
@@ -308,7 +309,7 @@ func TestAPISyncReturnsWhatChanged(t *testing.T) {
 	e.fake.Inject(plextestFault("", http.StatusInternalServerError))
 	rec = e.srv.API("POST", "/sync", web.RoleModerator, "")
 	wantStatus(t, rec, http.StatusBadGateway, "POST /sync while Plex fails")
-	if b := decode[web.ErrorBody](t, rec); b.Error == "" {
+	if b := webtest.Decode[web.ErrorBody](t, rec); b.Error == "" {
 		t.Error("the failed sync's answer has no error")
 	}
 	e.unchanged(before, "failed sync")
@@ -335,7 +336,7 @@ func TestAPIEnforceReturnsPlanAndResults(t *testing.T) {
 	}
 	rec := e.srv.API("POST", "/enforce", web.RoleModerator, "")
 	wantStatus(t, rec, http.StatusOK, "POST /enforce")
-	rep := decode[access.PassReport](t, rec)
+	rep := webtest.Decode[access.PassReport](t, rec)
 	if len(rep.Planned) != 1 || rep.Planned[0].UserID != bobID || rep.Planned[0].Action != access.ActionExpire {
 		t.Fatalf("plan = %+v", rep.Planned)
 	}
@@ -365,7 +366,7 @@ func TestAPIPurgeOnlyPreviewedUsers(t *testing.T) {
 	e.clock.Add(40 * 24 * time.Hour)
 	rec := e.srv.API("POST", "/purge/preview", web.RoleAuditor, "")
 	wantStatus(t, rec, http.StatusOK, "preview")
-	plan := decode[access.PurgePlan](t, rec)
+	plan := webtest.Decode[access.PurgePlan](t, rec)
 	if len(plan.Candidates) != 1 || plan.Candidates[0].UserID != aliceID {
 		t.Fatalf("candidates = %+v", plan.Candidates)
 	}
@@ -382,14 +383,14 @@ func TestAPIPurgeOnlyPreviewedUsers(t *testing.T) {
 		rec := e.srv.API("POST", "/purge", web.RoleAdmin, body)
 		if rec.Code != http.StatusBadRequest {
 			t.Errorf("%s: status %d, want 400", body, rec.Code)
-		} else if b := decode[web.ErrorBody](t, rec); b.Field != "user_ids" {
+		} else if b := webtest.Decode[web.ErrorBody](t, rec); b.Field != "user_ids" {
 			t.Errorf("%s: error %+v", body, b)
 		}
 		e.unchanged(before, body)
 	}
 	rec = e.srv.API("POST", "/purge", web.RoleAdmin, fmt.Sprintf(`{"user_ids":[%d]}`, aliceID))
 	wantStatus(t, rec, http.StatusOK, "purge")
-	rep := decode[access.PurgeReport](t, rec)
+	rep := webtest.Decode[access.PurgeReport](t, rec)
 	if !slices.Equal(rep.Removed, []int64{aliceID}) {
 		t.Errorf("removed = %v", rep.Removed)
 	}
@@ -411,7 +412,7 @@ func TestAPIScheduleAndPendingAndHome(t *testing.T) {
 	}
 	rec := e.srv.API("GET", "/schedule?limit=5", web.RoleAuditor, "")
 	wantStatus(t, rec, http.StatusOK, "schedule")
-	s := decode[Schedule](t, rec)
+	s := webtest.Decode[Schedule](t, rec)
 	if len(s.Upcoming) != 1 || s.Upcoming[0].UserID != aliceID || s.Upcoming[0].Kind != "expiry" || len(s.Passes) == 0 || !s.Health.TokenValid {
 		t.Errorf("schedule = %+v", s)
 	}
@@ -422,7 +423,7 @@ func TestAPIScheduleAndPendingAndHome(t *testing.T) {
 	// A direct invitation, listed as pending, sent again, then withdrawn.
 	rec = e.srv.API("POST", "/users/invite", web.RoleModerator, `{"invitee":"dave","libraries":{"`+srvID+`":["4"]}}`)
 	wantStatus(t, rec, http.StatusOK, "invite")
-	invited := decode[InviteResult](t, rec)
+	invited := webtest.Decode[InviteResult](t, rec)
 	if invited.User.Username != "dave" || invited.User.Status != storage.StatusPending || !invited.User.Shares[srvID].Pending {
 		t.Fatalf("invite = %+v", invited)
 	}
@@ -433,7 +434,7 @@ func TestAPIScheduleAndPendingAndHome(t *testing.T) {
 	}
 	rec = e.srv.API("GET", "/pending-invites", web.RoleAuditor, "")
 	wantStatus(t, rec, http.StatusOK, "pending")
-	if list := decode[[]access.PendingInvite](t, rec); len(list) != 1 || list[0].UserID != daveID {
+	if list := webtest.Decode[[]access.PendingInvite](t, rec); len(list) != 1 || list[0].UserID != daveID {
 		t.Fatalf("pending = %+v", list)
 	}
 	rec = e.srv.API("POST", fmt.Sprintf("/pending-invites/%d/%s/resend", daveID, srvID), web.RoleModerator, "")
@@ -457,7 +458,7 @@ func TestAPIScheduleAndPendingAndHome(t *testing.T) {
 		rec := e.srv.API("POST", "/users/invite", web.RoleModerator, tc.body)
 		if rec.Code != http.StatusBadRequest {
 			t.Errorf("%s: %d, want 400", tc.body, rec.Code)
-		} else if b := decode[web.ErrorBody](t, rec); b.Field != tc.field {
+		} else if b := webtest.Decode[web.ErrorBody](t, rec); b.Field != tc.field {
 			t.Errorf("%s: %+v, want field %s", tc.body, b, tc.field)
 		}
 		e.unchanged(before, tc.body)
@@ -469,7 +470,7 @@ func TestAPIScheduleAndPendingAndHome(t *testing.T) {
 	// The Plex Home: create a managed user with a library, then remove it.
 	rec = e.srv.API("POST", "/home/managed", web.RoleModerator, `{"name":"Kids","restriction_profile":"little_kid","libraries":{"`+srvID+`":["4"]}}`)
 	wantStatus(t, rec, http.StatusCreated, "create managed")
-	kid := decode[User](t, rec)
+	kid := webtest.Decode[User](t, rec)
 	if kid.Kind != storage.KindManaged || kid.ID <= 0 {
 		t.Fatalf("managed user = %+v", kid)
 	}
@@ -478,7 +479,7 @@ func TestAPIScheduleAndPendingAndHome(t *testing.T) {
 	}
 	rec = e.srv.API("GET", "/home/members", web.RoleAuditor, "")
 	wantStatus(t, rec, http.StatusOK, "members")
-	members := decode[[]access.HomeMember](t, rec)
+	members := webtest.Decode[[]access.HomeMember](t, rec)
 	if !slices.ContainsFunc(members, func(m access.HomeMember) bool { return m.ID == kid.ID && m.Managed }) {
 		t.Errorf("members = %+v", members)
 	}

@@ -13,6 +13,7 @@ import (
 
 	"github.com/plex-manager/caddy-plex-manager/access"
 	"github.com/plex-manager/caddy-plex-manager/handlers/web"
+	"github.com/plex-manager/caddy-plex-manager/handlers/web/webtest"
 	"github.com/plex-manager/caddy-plex-manager/plex/plextest"
 )
 
@@ -101,7 +102,7 @@ func TestBulkAPIRemovesUsers(t *testing.T) {
 	before := e.snap()
 	rec := e.srv.API("POST", "/users/bulk/preview", web.RoleModerator, string(body))
 	wantStatus(t, rec, http.StatusOK, "preview")
-	if rep := decode[access.BulkReport](t, rec); rep.Changed != 10 || len(rep.Items) != 10 || rep.Items[0].Result != access.ResultPlanned {
+	if rep := webtest.Decode[access.BulkReport](t, rec); rep.Changed != 10 || len(rep.Items) != 10 || rep.Items[0].Result != access.ResultPlanned {
 		t.Fatalf("preview = %+v", rep)
 	}
 	e.unchanged(before, "bulk preview")
@@ -116,14 +117,14 @@ func TestBulkAPIRemovesUsers(t *testing.T) {
 		rec := e.srv.API("POST", "/users/bulk", web.RoleModerator, tc.body)
 		if rec.Code != http.StatusBadRequest {
 			t.Errorf("%s: %d, want 400", tc.body, rec.Code)
-		} else if b := decode[web.ErrorBody](t, rec); b.Field != tc.field {
+		} else if b := webtest.Decode[web.ErrorBody](t, rec); b.Field != tc.field {
 			t.Errorf("%s: %+v, want field %s", tc.body, b, tc.field)
 		}
 		e.unchanged(before, tc.body)
 	}
 	rec = e.srv.API("POST", "/users/bulk", web.RoleModerator, string(body))
 	wantStatus(t, rec, http.StatusOK, "apply")
-	if rep := decode[access.BulkReport](t, rec); rep.Changed != 10 || rep.Failed != 0 {
+	if rep := webtest.Decode[access.BulkReport](t, rec); rep.Changed != 10 || rep.Failed != 0 {
 		t.Fatalf("apply = %+v", rep)
 	}
 	left := map[int64]bool{}

@@ -173,7 +173,7 @@ func TestEngineSettingsRolesOnTheAPI(t *testing.T) {
 	for _, as := range []web.Role{web.RoleAuditor, web.RoleModerator, web.RoleAdmin} {
 		rec := e.srv.API("GET", "/settings/access", as, "")
 		wantStatus(t, rec, http.StatusOK, as.String()+" GET")
-		if got := decode[AccessSettings](t, rec); got != toAccessSettings(defaultSettings) {
+		if got := webtest.Decode[AccessSettings](t, rec); got != toAccessSettings(defaultSettings) {
 			t.Errorf("%s GET = %+v", as, got)
 		}
 	}
@@ -194,7 +194,7 @@ func TestEngineSettingsRolesOnTheAPI(t *testing.T) {
 	}
 	rec = e.srv.API("PUT", "/settings/access", web.RoleAdmin, settingsJSON(t, nil))
 	wantStatus(t, rec, http.StatusOK, "admin PUT")
-	if got := decode[AccessSettings](t, rec); got != toAccessSettings(wantSettingsForm) {
+	if got := webtest.Decode[AccessSettings](t, rec); got != toAccessSettings(wantSettingsForm) {
 		t.Errorf("PUT answered %+v", got)
 	}
 	if got := e.engineSettings(); got != wantSettingsForm {
@@ -301,7 +301,7 @@ func TestEngineSettingsAPIRefusesBadInput(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			rec := e.srv.API("PUT", "/settings/access", web.RoleAdmin, tt.body)
 			wantStatus(t, rec, http.StatusBadRequest, tt.body)
-			b := decode[web.ErrorBody](t, rec)
+			b := webtest.Decode[web.ErrorBody](t, rec)
 			if b.Field != tt.field || !strings.HasPrefix(b.Error, tt.field+": ") {
 				t.Errorf("%s: error %+v, want it to name %s", tt.body, b, tt.field)
 			}
@@ -314,11 +314,11 @@ func TestEngineSettingsAPIRefusesBadInput(t *testing.T) {
 		})
 	}
 	rec := e.srv.API("PUT", "/settings/access", web.RoleAdmin, settingsJSON(t, func(m map[string]any) { m["removal_cap"] = 10001 }))
-	if b := decode[web.ErrorBody](t, rec); b.Error != "removal_cap: enter a whole number from 1 to 10000" {
+	if b := webtest.Decode[web.ErrorBody](t, rec); b.Error != "removal_cap: enter a whole number from 1 to 10000" {
 		t.Errorf("range message = %q", b.Error)
 	}
 	rec = e.srv.API("PUT", "/settings/access", web.RoleAdmin, `{"inactive_days":30}`)
-	if b := decode[web.ErrorBody](t, rec); b.Field != "removal_cap" || !strings.Contains(b.Error, "is required") {
+	if b := webtest.Decode[web.ErrorBody](t, rec); b.Field != "removal_cap" || !strings.Contains(b.Error, "is required") {
 		t.Errorf("missing field message = %+v", b)
 	}
 }
@@ -350,7 +350,7 @@ func TestEngineSettingsChangeTheNextPurgePreview(t *testing.T) {
 		t.Helper()
 		rec := e.srv.API("POST", "/purge/preview", web.RoleAuditor, "")
 		wantStatus(t, rec, http.StatusOK, what)
-		return candidateIDs(decode[access.PurgePlan](t, rec))
+		return candidateIDs(webtest.Decode[access.PurgePlan](t, rec))
 	}
 	if got, want := preview("default preview"), []int64{aliceID, carolID}; !slices.Equal(got, want) {
 		t.Fatalf("with the default 30 days: candidates %v, want %v", got, want)

@@ -9,6 +9,7 @@ import (
 
 	"github.com/plex-manager/caddy-plex-manager/access"
 	"github.com/plex-manager/caddy-plex-manager/handlers/web"
+	"github.com/plex-manager/caddy-plex-manager/handlers/web/webtest"
 	"github.com/plex-manager/caddy-plex-manager/storage"
 )
 
@@ -87,7 +88,7 @@ func TestHeldSyncConfirmedThroughTheAPI(t *testing.T) {
 	shrinkPlex(t, e, ids[:4])
 	rec := e.srv.API("POST", "/sync", web.RoleModerator, "")
 	wantStatus(t, rec, http.StatusOK, "sync")
-	rep := decode[access.SyncReport](t, rec)
+	rep := webtest.Decode[access.SyncReport](t, rec)
 	if rep.Held == nil || len(rep.Held.UserIDs) != 4 || rep.Removed != 0 {
 		t.Fatalf("report = %+v", rep)
 	}
@@ -96,7 +97,7 @@ func TestHeldSyncConfirmedThroughTheAPI(t *testing.T) {
 	}
 	rec = e.srv.API("POST", "/sync/confirm", web.RoleAdmin, fmt.Sprintf(`{"held_id":%q}`, rep.Held.ID))
 	wantStatus(t, rec, http.StatusOK, "confirm")
-	if rep := decode[access.SyncReport](t, rec); rep.Removed != 4 {
+	if rep := webtest.Decode[access.SyncReport](t, rec); rep.Removed != 4 {
 		t.Errorf("confirmed report = %+v", rep)
 	}
 	if u := e.user(ids[0]); u.Status != storage.StatusRemoved {

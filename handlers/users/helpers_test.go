@@ -155,16 +155,6 @@ func formBody(pairs ...string) string {
 	return v.Encode()
 }
 
-// decode reads a JSON answer.
-func decode[T any](t testing.TB, rec *httptest.ResponseRecorder) T {
-	t.Helper()
-	var v T
-	if err := json.Unmarshal(rec.Body.Bytes(), &v); err != nil {
-		t.Fatalf("decoding %q: %v", rec.Body.String(), err)
-	}
-	return v
-}
-
 // sections maps library keys of the first server to plex.tv ids, sorted.
 func sections(keys ...string) []int64 { return plextest.MinimalSectionIDs(keys...) }
 

@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/plex-manager/caddy-plex-manager/handlers/web"
+	"github.com/plex-manager/caddy-plex-manager/handlers/web/webtest"
 )
 
 // route is one registered route.
@@ -204,7 +205,7 @@ func TestRoutesAreInTheOpenAPIDocument(t *testing.T) {
 	e := newEnv(t, envOptions{noSync: true})
 	rec := e.srv.API("GET", "/openapi.json", web.RoleAuditor, "")
 	wantStatus(t, rec, http.StatusOK, "openapi.json")
-	doc := decode[struct {
+	doc := webtest.Decode[struct {
 		Paths map[string]map[string]any `json:"paths"`
 	}](t, rec)
 	for _, rt := range featureRoutes(t) {

@@ -9,6 +9,7 @@
 package webtest
 
 import (
+	"encoding/json"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -98,6 +99,16 @@ func (s *Server) API(method, path string, as web.Role, body string) *httptest.Re
 	rec := httptest.NewRecorder()
 	s.h.ServeHTTP(rec, req)
 	return rec
+}
+
+// Decode reads rec's body as a JSON T, failing the test (with the body) when it is not one.
+func Decode[T any](t testing.TB, rec *httptest.ResponseRecorder) T {
+	t.Helper()
+	var v T
+	if err := json.Unmarshal(rec.Body.Bytes(), &v); err != nil {
+		t.Fatalf("decoding %q: %v", rec.Body.String(), err)
+	}
+	return v
 }
 
 // Principal returns the principal the test authenticator gives a role.

@@ -3,10 +3,12 @@ package webtest
 import (
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 
 	"github.com/plex-manager/caddy-plex-manager/handlers/web"
+	"github.com/plex-manager/caddy-plex-manager/internal/fataltest"
 )
 
 func TestServerAuthenticatesByRole(t *testing.T) {
@@ -45,5 +47,41 @@ func TestServerAuthenticatesByRole(t *testing.T) {
 	}
 	if rec := srv.API("POST", "/things", web.RoleAdmin, `{"nope":1}`); rec.Code != 400 || !strings.Contains(rec.Body.String(), `"field":"nope"`) {
 		t.Errorf("unknown field: %d %q", rec.Code, rec.Body.String())
+	}
+}
+
+func TestDecode(t *testing.T) {
+	type answer struct {
+		Name  string `json:"name"`
+		Count int    `json:"count"`
+	}
+	tests := []struct {
+		name    string
+		body    string
+		want    answer
+		wantErr string // part of the Fatalf message, "" for none
+	}{
+		{name: "object", body: `{"name":"x","count":2}`, want: answer{Name: "x", Count: 2}},
+		{name: "unknown fields ignored", body: `{"name":"x","other":true}`, want: answer{Name: "x"}},
+		{name: "not JSON", body: `<html>oops</html>`, wantErr: `decoding "<html>oops</html>"`},
+		{name: "wrong type", body: `{"count":"two"}`, wantErr: "decoding"},
+		{name: "empty body", body: ``, wantErr: "decoding"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			rec := httptest.NewRecorder()
+			rec.Body.WriteString(tc.body)
+			var got answer
+			msg, fatal := fataltest.Run(t, func(tb testing.TB) { got = Decode[answer](tb, rec) })
+			if tc.wantErr != "" {
+				if !fatal || !strings.Contains(msg, tc.wantErr) {
+					t.Errorf("Fatal %v %q, want it to contain %q", fatal, msg, tc.wantErr)
+				}
+				return
+			}
+			if fatal || got != tc.want {
+				t.Errorf("Decode = %+v (Fatal %v %q), want %+v", got, fatal, msg, tc.want)
+			}
+		})
 	}
 }
