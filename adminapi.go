@@ -74,6 +74,11 @@ type statusReport struct {
 	ClientID string `json:"client_id"`
 	// Starts counts the configurations loaded on this data directory.
 	Starts int `json:"starts"`
+	// Disk is the data disk's free space and the store's write threshold (see README "A full data
+	// disk").
+	Disk storage.DiskSpace `json:"disk"`
+	// DiskAlert is a sentence when the disk is nearly full or full ("" otherwise).
+	DiskAlert string `json:"disk_alert,omitempty"`
 }
 
 func (a adminAPI) handleStatus(w http.ResponseWriter, r *http.Request) error {
@@ -93,6 +98,10 @@ func (a adminAPI) handleStatus(w http.ResponseWriter, r *http.Request) error {
 		return caddy.APIError{HTTPStatus: http.StatusInternalServerError, Err: fmt.Errorf("reading events: %w", err)}
 	}
 	rep.Starts = len(starts)
+	if rep.Disk, err = app.store.store.DiskSpace(); err != nil {
+		return caddy.APIError{HTTPStatus: http.StatusInternalServerError, Err: fmt.Errorf("reading the free space: %w", err)}
+	}
+	rep.DiskAlert = rep.Disk.Describe()
 	if app.demo != nil {
 		rep.DemoURL = app.demo.url
 	}

@@ -47,7 +47,7 @@ func (a *App) provisionObservability() error {
 	}
 	a.poller = poller
 
-	m := metrics.New(metrics.Options{Users: store, Streams: poller})
+	m := metrics.New(metrics.Options{Users: store, Streams: poller, Disk: store})
 	if err := m.Register(a.ctx.GetMetricsRegistry()); err != nil {
 		return err
 	}

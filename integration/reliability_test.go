@@ -768,6 +768,29 @@ func TestReliabilityDiskFull(t *testing.T) {
 	_ = syscall.Statfs(mnt, &sfs)
 	t.Logf("tmpfs full: %d bytes free", sfs.Bavail*uint64(sfs.Bsize))
 	refusedWrites("exhausted", 20)
+	// The admin endpoint's status and metrics say so.
+	if resp, err := http.Get("http://" + admin + "/plex_manager/status"); err != nil {
+		t.Errorf("status on a full disk: %v", err)
+	} else {
+		var st struct {
+			Disk      storage.DiskSpace `json:"disk"`
+			DiskAlert string            `json:"disk_alert"`
+		}
+		err := json.NewDecoder(resp.Body).Decode(&st)
+		resp.Body.Close()
+		if err != nil || !st.Disk.RefusingWrites() || !strings.Contains(st.DiskAlert, "The data disk is full") {
+			t.Errorf("status on a full disk: %+v %v", st, err)
+		}
+	}
+	if resp, err := http.Get("http://" + admin + "/metrics"); err != nil {
+		t.Errorf("metrics on a full disk: %v", err)
+	} else {
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if !strings.Contains(string(b), "plex_manager_data_disk_free_bytes 0") || !strings.Contains(string(b), "plex_manager_data_disk_min_free_bytes 6.7108864e+07") {
+			t.Errorf("metrics on a full disk lack the disk gauges:\n%.500s", grepLines(string(b), "data_disk"))
+		}
+	}
 	if fatal := crashed(log1); fatal != "" {
 		t.Fatalf("Caddy faulted on the full disk:\n%s", fatal)
 	}
@@ -907,4 +930,15 @@ func startCaddyLogged(t *testing.T, bin, caddyfile, admin, logFile string) (stop
 			t.Fatalf("caddy did not come up:\n%s", b)
 		}
 	}
+}
+
+// grepLines returns the lines of text that contain sub.
+func grepLines(text, sub string) string {
+	var out []string
+	for _, l := range strings.Split(text, "\n") {
+		if strings.Contains(l, sub) {
+			out = append(out, l)
+		}
+	}
+	return strings.Join(out, "\n")
 }

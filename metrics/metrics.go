@@ -46,8 +46,15 @@ type StreamSource interface {
 	Snapshots() []streams.Snapshot
 }
 
-// Options configure New. Both sources are optional; their metrics are then absent.
+// DiskSource gives the free space of the data directory; *storage.Store implements it.
+type DiskSource interface {
+	DiskSpace() (storage.DiskSpace, error)
+}
+
+// Options configure New. Every source is optional; its metrics are then absent.
 type Options struct {
+	// Disk, when set, exports the data disk's free space and the store's write threshold.
+	Disk    DiskSource
 	Users   UserCounter
 	Streams StreamSource
 }
@@ -55,6 +62,7 @@ type Options struct {
 // Metrics holds the collectors. It is safe for concurrent use.
 type Metrics struct {
 	users         *usersCollector
+	disk          *diskCollector
 	streams       *streamsCollector
 	invites       prometheus.Counter
 	enforcement   *prometheus.CounterVec
@@ -107,6 +115,9 @@ func New(opts Options) *Metrics {
 	if opts.Streams != nil {
 		m.streams = newStreamsCollector(opts.Streams)
 	}
+	if opts.Disk != nil {
+		m.disk = newDiskCollector(opts.Disk)
+	}
 	return m
 }
 
@@ -118,6 +129,9 @@ func (m *Metrics) collectors() []prometheus.Collector {
 	}
 	if m.streams != nil {
 		cs = append(cs, m.streams)
+	}
+	if m.disk != nil {
+		cs = append(cs, m.disk)
 	}
 	return cs
 }
