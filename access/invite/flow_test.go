@@ -3,7 +3,6 @@ package invite
 import (
 	"encoding/json"
 	"errors"
-	"net/http"
 	"net/url"
 	"strings"
 	"testing"
@@ -225,17 +224,7 @@ func TestFlowPlexFaults(t *testing.T) {
 // followDiscord follows a Discord authorization URL like a browser and returns the callback's query.
 func followDiscord(t *testing.T, authURL string) url.Values {
 	t.Helper()
-	c := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-	resp, err := c.Get(authURL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
-	loc, err := url.Parse(resp.Header.Get("Location"))
-	if err != nil || resp.StatusCode != http.StatusFound {
-		t.Fatalf("authorize: %d %v", resp.StatusCode, err)
-	}
-	return loc.Query()
+	return discordtest.Authorize(t, authURL).Query()
 }
 
 func TestFlowDiscordRequiredWithGuild(t *testing.T) {

@@ -227,16 +227,7 @@ func TestPublicFlowFailurePage(t *testing.T) {
 // followAuthorize follows a Discord authorization URL and returns the callback's query.
 func followAuthorize(t *testing.T, authURL string) url.Values {
 	t.Helper()
-	c := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-	resp, err := c.Get(authURL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
-	loc, err := url.Parse(resp.Header.Get("Location"))
-	if err != nil || resp.StatusCode != http.StatusFound {
-		t.Fatalf("authorize: %d %v", resp.StatusCode, err)
-	}
+	loc := discordtest.Authorize(t, authURL)
 	if got := loc.Scheme + "://" + loc.Host + loc.Path; got != "https://join.example.com/j/discord/callback" {
 		t.Fatalf("Discord redirects to %q", got)
 	}

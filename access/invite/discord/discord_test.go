@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/http"
 	"net/url"
 	"strings"
 	"testing"
@@ -30,24 +29,10 @@ func newPair(t *testing.T, opts discordtest.Options) (*discordtest.Server, *disc
 	return fake, p
 }
 
-// noRedirects is a client that stops at the first redirect, as a test "browser" that inspects it.
-var noRedirects = &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-
 // authorize follows the authorization URL like a browser and returns the callback's query.
 func authorize(t *testing.T, authURL string) url.Values {
 	t.Helper()
-	resp, err := noRedirects.Get(authURL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusFound {
-		t.Fatalf("authorize: status %d, want 302", resp.StatusCode)
-	}
-	loc, err := url.Parse(resp.Header.Get("Location"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	loc := discordtest.Authorize(t, authURL)
 	if got := loc.Scheme + "://" + loc.Host + loc.Path; got != redirect {
 		t.Fatalf("redirected to %q, want %q", got, redirect)
 	}
