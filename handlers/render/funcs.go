@@ -22,7 +22,7 @@ import (
 // Without JavaScript the element shows the time in UTC; static/app.js rewrites it in place.
 func Funcs(basePath string, assetURL func(name string) (string, error)) template.FuncMap {
 	return template.FuncMap{
-		"url":       func(p string, segments ...any) (string, error) { return joinURL(basePath, p, segments) },
+		"url":       func(p string, segments ...any) (string, error) { return JoinURL(basePath, p, segments) },
 		"asset":     assetURL,
 		"localtime": func(v any) (template.HTML, error) { return timeElement(v, "datetime") },
 		"localdate": func(v any) (template.HTML, error) { return timeElement(v, "date") },
@@ -30,10 +30,11 @@ func Funcs(basePath string, assetURL func(name string) (string, error)) template
 	}
 }
 
-// joinURL builds basePath + p + "/" + escaped segments. p comes from the template text and must be
-// an absolute path; segments usually come from data and are escaped one by one, so a value such as
-// "a/b" or "?x" cannot change the route it lands on.
-func joinURL(basePath, p string, segments []any) (string, error) {
+// JoinURL builds basePath + p + "/" + escaped segments (the templates' url function, and
+// web.URL). p comes from the template text and must be an absolute path; segments usually come
+// from data and are escaped one by one, so a value such as "a/b" or "?x" cannot change the route
+// it lands on.
+func JoinURL(basePath, p string, segments []any) (string, error) {
 	if !strings.HasPrefix(p, "/") || strings.HasPrefix(p, "//") {
 		return "", fmt.Errorf("url: path %q must start with a single /", p)
 	}

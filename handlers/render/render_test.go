@@ -288,9 +288,9 @@ func TestJoinURL(t *testing.T) {
 		{"", "/users", []any{"."}, "", true},
 	}
 	for _, tt := range tests {
-		got, err := joinURL(tt.base, tt.p, tt.segs)
+		got, err := JoinURL(tt.base, tt.p, tt.segs)
 		if (err != nil) != tt.wantErr || got != tt.want {
-			t.Errorf("joinURL(%q, %q, %v) = %q, %v; want %q, error %v", tt.base, tt.p, tt.segs, got, err, tt.want, tt.wantErr)
+			t.Errorf("JoinURL(%q, %q, %v) = %q, %v; want %q, error %v", tt.base, tt.p, tt.segs, got, err, tt.want, tt.wantErr)
 		}
 	}
 }

@@ -2,11 +2,11 @@ package web
 
 import (
 	"context"
-	"fmt"
 	"net/http"
-	"net/url"
 	"strings"
 	"time"
+
+	"github.com/plex-manager/caddy-plex-manager/handlers/render"
 )
 
 // env is the per-request state the Mux attaches to every request it serves, so the package-level
@@ -100,7 +100,7 @@ func BasePath(r *http.Request) string {
 // URL returns the base path + p + "/" + each segment path-escaped (the same as the templates'
 // url helper). p must start with a single "/". A bad p or segment yields the base path's root.
 func URL(r *http.Request, p string, segments ...any) string {
-	u, err := joinURL(BasePath(r), p, segments)
+	u, err := render.JoinURL(BasePath(r), p, segments)
 	if err != nil {
 		return BasePath(r) + "/"
 	}
@@ -229,25 +229,4 @@ func ReadCookie(r *http.Request, name string) string {
 		return ""
 	}
 	return c.Value
-}
-
-// joinURL builds basePath + p + "/" + escaped segments, like the templates' url helper.
-func joinURL(basePath, p string, segments []any) (string, error) {
-	if !strings.HasPrefix(p, "/") || strings.HasPrefix(p, "//") {
-		return "", fmt.Errorf("url: path %q must start with a single /", p)
-	}
-	var b strings.Builder
-	b.WriteString(basePath)
-	b.WriteString((&url.URL{Path: p}).EscapedPath())
-	for i, seg := range segments {
-		s := fmt.Sprint(seg)
-		if s == "" || s == "." || s == ".." {
-			return "", fmt.Errorf("url: segment %d is empty or a dot segment", i+1)
-		}
-		if !strings.HasSuffix(b.String(), "/") {
-			b.WriteByte('/')
-		}
-		b.WriteString(url.PathEscape(s))
-	}
-	return b.String(), nil
 }
