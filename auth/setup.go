@@ -107,19 +107,9 @@ func (c *SetupCodes) Redeem(code string) error {
 	var ok bool
 	err := c.store.Update(func(tx *storage.Tx) error {
 		ok = false
-		val, err := tx.States().Take(setupStateKind, setupStateKey)
-		if errors.Is(err, storage.ErrNotFound) {
-			return nil
-		}
-		if err != nil {
+		val, rec, live, err := takeLiveSetupRecord(tx, now)
+		if err != nil || !live {
 			return err
-		}
-		var rec setupRecord
-		if err := json.Unmarshal(val, &rec); err != nil {
-			return nil // a broken record is dropped: a new code must be issued
-		}
-		if !now.Before(rec.ExpiresAt) {
-			return nil
 		}
 		if subtle.ConstantTimeCompare(rec.Hash, sum[:]) == 1 {
 			ok = true
@@ -143,16 +133,9 @@ func (c *SetupCodes) Active() (bool, error) {
 	var active bool
 	err := c.store.Update(func(tx *storage.Tx) error {
 		active = false
-		val, err := tx.States().Take(setupStateKind, setupStateKey)
-		if errors.Is(err, storage.ErrNotFound) {
-			return nil
-		}
-		if err != nil {
+		val, rec, live, err := takeLiveSetupRecord(tx, now)
+		if err != nil || !live {
 			return err
-		}
-		var rec setupRecord
-		if err := json.Unmarshal(val, &rec); err != nil || !now.Before(rec.ExpiresAt) {
-			return nil
 		}
 		active = true
 		return tx.States().Put(setupStateKind, setupStateKey, val, rec.ExpiresAt.Sub(now))
@@ -161,4 +144,22 @@ func (c *SetupCodes) Active() (bool, error) {
 		return false, fmt.Errorf("checking for a setup code: %w", err)
 	}
 	return active, nil
+}
+
+// takeLiveSetupRecord takes the setup code's record out of tx and returns its stored bytes and the
+// record with live true when it decodes and has not expired at now; the caller puts it back to
+// keep it. A missing, broken or expired record is live false and stays taken (gone: a new code
+// must be issued).
+func takeLiveSetupRecord(tx *storage.Tx, now time.Time) (val []byte, rec setupRecord, live bool, err error) {
+	val, err = tx.States().Take(setupStateKind, setupStateKey)
+	if errors.Is(err, storage.ErrNotFound) {
+		return nil, setupRecord{}, false, nil
+	}
+	if err != nil {
+		return nil, setupRecord{}, false, err
+	}
+	if err := json.Unmarshal(val, &rec); err != nil || !now.Before(rec.ExpiresAt) {
+		return nil, setupRecord{}, false, nil
+	}
+	return val, rec, true, nil
 }

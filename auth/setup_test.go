@@ -2,6 +2,7 @@ package auth
 
 import (
 	"errors"
+	"fmt"
 	"regexp"
 	"strings"
 	"testing"
@@ -90,5 +91,45 @@ func TestNormalizeSetupCode(t *testing.T) {
 		if got := NormalizeSetupCode(in); got != want {
 			t.Errorf("NormalizeSetupCode(%q) = %q, want %q", in, got, want)
 		}
+	}
+}
+
+// TestSetupCodeBrokenRecord: a stored record that does not decode is no code at all, for Redeem
+// and Active alike, and it is dropped (a new code must be issued).
+func TestSetupCodeBrokenRecord(t *testing.T) {
+	tests := []struct {
+		name  string
+		check func(codes *SetupCodes) error
+	}{
+		{name: "Redeem", check: func(codes *SetupCodes) error {
+			if err := codes.Redeem("ABCD-EFGH-JKMN"); !errors.Is(err, ErrBadSetupCode) {
+				return fmt.Errorf("Redeem = %v, want ErrBadSetupCode", err)
+			}
+			return nil
+		}},
+		{name: "Active", check: func(codes *SetupCodes) error {
+			if active, err := codes.Active(); active || err != nil {
+				return fmt.Errorf("Active = %v, %v; want false, nil", active, err)
+			}
+			return nil
+		}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			st := storetest.Memory(t)
+			codes, err := NewSetupCodes(st, newClock().Now)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := st.PutState(setupStateKind, setupStateKey, []byte("{not json"), time.Hour); err != nil {
+				t.Fatal(err)
+			}
+			if err := tc.check(codes); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := st.TakeState(setupStateKind, setupStateKey); err == nil {
+				t.Error("the broken record is still stored")
+			}
+		})
 	}
 }
