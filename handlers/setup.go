@@ -267,18 +267,9 @@ func (s *server) setupAdminSubmit(w http.ResponseWriter, r *http.Request) {
 		}
 		return
 	}
-	a, err := s.createFirstAdmin(flow, func(tx *storage.Tx) (storage.Admin, error) {
+	s.setUpFirstAdmin(w, r, flow, "password", func(tx *storage.Tx) (storage.Admin, error) {
 		return storage.Admin{Username: username, PasswordHash: hash}, nil
 	})
-	if errors.Is(err, errSetupRace) {
-		s.setupClosed(w, r)
-		return
-	}
-	if err != nil {
-		s.serverError(w, r, "creating the first admin", err)
-		return
-	}
-	s.finishFirstAdmin(w, r, a, "password")
 }
 
 // checkNewPassword validates a new username/password pair into errs and hashes the password.
@@ -338,6 +329,21 @@ func (s *server) createFirstAdmin(flow string, build func(tx *storage.Tx) (stora
 	return out, err
 }
 
+// setUpFirstAdmin creates the first admin with build (createFirstAdmin) and signs it in with
+// method (finishFirstAdmin). When another setup won the race it shows that setup is closed.
+func (s *server) setUpFirstAdmin(w http.ResponseWriter, r *http.Request, flow, method string, build func(tx *storage.Tx) (storage.Admin, error)) {
+	a, err := s.createFirstAdmin(flow, build)
+	if errors.Is(err, errSetupRace) {
+		s.setupClosed(w, r)
+		return
+	}
+	if err != nil {
+		s.serverError(w, r, "creating the first admin", err)
+		return
+	}
+	s.finishFirstAdmin(w, r, a, method)
+}
+
 // finishFirstAdmin signs the new first admin in and continues with step 3.
 func (s *server) finishFirstAdmin(w http.ResponseWriter, r *http.Request, a storage.Admin, method string) {
 	s.core.adminsExist.Store(true)
@@ -371,18 +377,9 @@ func (s *server) setupAdminFromPlex(w http.ResponseWriter, r *http.Request, st p
 		web.Error(w, r, http.StatusForbidden)
 		return
 	}
-	a, err := s.createFirstAdmin(flow, func(tx *storage.Tx) (storage.Admin, error) {
+	s.setUpFirstAdmin(w, r, flow, "plex", func(tx *storage.Tx) (storage.Admin, error) {
 		return storage.Admin{Username: s.plexUsernameFor(tx, acct), PlexID: acct.ID}, nil
 	})
-	if errors.Is(err, errSetupRace) {
-		s.setupClosed(w, r)
-		return
-	}
-	if err != nil {
-		s.serverError(w, r, "creating the first admin", err)
-		return
-	}
-	s.finishFirstAdmin(w, r, a, "plex")
 }
 
 // plexTokenState reports whether the Caddyfile fixes the Plex token and whether the UI stored one.

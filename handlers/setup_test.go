@@ -1,9 +1,13 @@
 package handlers
 
 import (
+	"fmt"
+	"maps"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -282,5 +286,46 @@ func TestSetupWithFixedSettings(t *testing.T) {
 	}
 	if a, _ := LoadAppSettings(hs.store); !a.SetupDone || a.PublicURL != "" {
 		t.Errorf("a fixed public URL was overridden: %+v", a)
+	}
+}
+
+// TestSetupFirstAdminOnceUnderConcurrency posts step 2 from several browsers holding the same
+// setup flow at once: exactly one admin is created and signed in. Every other request is refused:
+// told that setup is complete (it saw the new admin before or inside the creating transaction)
+// or sent back to enter a code (it found the flow already used).
+func TestSetupFirstAdminOnceUnderConcurrency(t *testing.T) {
+	hs := newHarness(t, harnessOptions{})
+	code := hs.setupCode()
+	first := hs.browser()
+	if rec := first.post("/setup", url.Values{"code": {code}}); rec.Code != http.StatusSeeOther || first.cookies[setupFlowCookie] == "" {
+		t.Fatalf("setup code: %d", rec.Code)
+	}
+	const n = 6
+	recs := make([]*httptest.ResponseRecorder, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		b := hs.browser()
+		maps.Copy(b.cookies, first.cookies)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			name := fmt.Sprintf("root%d", i)
+			recs[i] = b.post("/setup/admin", url.Values{"username": {name}, "password": {testPassword}, "confirm": {testPassword}})
+		}()
+	}
+	wg.Wait()
+	created := 0
+	for i, rec := range recs {
+		switch {
+		case rec.Code == http.StatusSeeOther && rec.Header().Get("Location") == "/setup/plex":
+			created++
+		case rec.Code == http.StatusForbidden && strings.Contains(rec.Body.String(), "Setup is complete"),
+			rec.Code == http.StatusSeeOther && rec.Header().Get("Location") == "/setup":
+		default:
+			t.Errorf("request %d: %d %q", i, rec.Code, rec.Header().Get("Location"))
+		}
+	}
+	if created != 1 || hs.countAdmins() != 1 {
+		t.Fatalf("%d requests created an admin, %d admins stored; want 1 and 1", created, hs.countAdmins())
 	}
 }
