@@ -205,7 +205,7 @@ func (f *Fake) handleV2DeleteHomeUser(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if !f.removeHomeUser(r, acc) {
-		writeV2Error(w, r, http.StatusNotFound, codeNotFound, "", "The requested resource or endpoint could not be found")
+		writeV2NotFound(w, r)
 		return
 	}
 	w.WriteHeader(http.StatusNoContent)

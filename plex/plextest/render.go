@@ -230,6 +230,11 @@ func writeV2Error(w http.ResponseWriter, r *http.Request, status, code int, fiel
 	writeXML(w, status, v1ErrorNode(e))
 }
 
+// writeV2NotFound answers plex.tv's v2 404 (code 1002) for an unknown resource.
+func writeV2NotFound(w http.ResponseWriter, r *http.Request) {
+	writeV2Error(w, r, http.StatusNotFound, codeNotFound, "", "The requested resource or endpoint could not be found")
+}
+
 // writeV1Error answers a plex.tv v1 error (always XML).
 func writeV1Error(w http.ResponseWriter, status, code int, message string) {
 	writeXML(w, status, v1ErrorNode(tvError{Code: code, Message: message, Status: status}))

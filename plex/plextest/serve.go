@@ -119,7 +119,7 @@ func (f *Fake) resolve(r *http.Request) (http.Handler, string, *http.Request) {
 // notFound answers an unknown route in the shape of its family.
 func (f *Fake) notFound(w http.ResponseWriter, r *http.Request) {
 	if strings.HasPrefix(r.URL.Path, "/api/v2/") {
-		writeV2Error(w, r, http.StatusNotFound, codeNotFound, "", "The requested resource or endpoint could not be found")
+		writeV2NotFound(w, r)
 		return
 	}
 	writeV1NotFound(w)

@@ -164,7 +164,7 @@ func (f *Fake) ownedServer(w http.ResponseWriter, r *http.Request, acc Account, 
 	f.mu.Unlock()
 	if s == nil || !owner {
 		if v2 {
-			writeV2Error(w, r, http.StatusNotFound, codeNotFound, "", "The requested resource or endpoint could not be found")
+			writeV2NotFound(w, r)
 		} else {
 			writeV1NotFound(w)
 		}

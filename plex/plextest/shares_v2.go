@@ -344,7 +344,7 @@ func (f *Fake) handleV2UpdateShare(w http.ResponseWriter, r *http.Request) {
 	sh := f.shareByPathLocked(r, acc)
 	if sh == nil {
 		f.mu.Unlock()
-		writeV2Error(w, r, http.StatusNotFound, codeNotFound, "", "The requested resource or endpoint could not be found")
+		writeV2NotFound(w, r)
 		return
 	}
 	err := f.updateShareLocked(sh, ids, setSections, body.Settings)
@@ -369,7 +369,7 @@ func (f *Fake) handleV2DeleteShare(w http.ResponseWriter, r *http.Request) {
 	}
 	f.mu.Unlock()
 	if sh == nil {
-		writeV2Error(w, r, http.StatusNotFound, codeNotFound, "", "The requested resource or endpoint could not be found")
+		writeV2NotFound(w, r)
 		return
 	}
 	w.WriteHeader(http.StatusNoContent)
@@ -399,7 +399,7 @@ func (f *Fake) handleDeleteSharings(w http.ResponseWriter, r *http.Request) {
 	}
 	f.mu.Unlock()
 	if !found {
-		writeV2Error(w, r, http.StatusNotFound, codeNotFound, "", "The requested resource or endpoint could not be found")
+		writeV2NotFound(w, r)
 		return
 	}
 	w.WriteHeader(http.StatusNoContent)
@@ -424,7 +424,7 @@ func (f *Fake) handleV2Accept(w http.ResponseWriter, r *http.Request) {
 	sh := f.shares[id]
 	if sh == nil || !addressedTo(sh, acc) {
 		f.mu.Unlock()
-		writeV2Error(w, r, http.StatusNotFound, codeNotFound, "", "The requested resource or endpoint could not be found")
+		writeV2NotFound(w, r)
 		return
 	}
 	if acc.EmailUnverified {
