@@ -99,11 +99,7 @@ func New(opts Options) (*Notifier, error) {
 		return nil, errors.New("notify: no store")
 	}
 	if opts.Record == nil {
-		store := opts.Store
-		opts.Record = func(ev storage.Event) error {
-			_, err := store.AppendEvent(ev)
-			return err
-		}
+		opts.Record = opts.Store.RecordEvent
 	}
 	if opts.Now == nil {
 		opts.Now = time.Now

@@ -259,6 +259,13 @@ func (r Events) deleteBefore(t time.Time, max int) (int, error) {
 	return len(ids), nil
 }
 
+// RecordEvent is AppendEvent for callers that only need to know whether it was stored (the shape of
+// the Record hooks of the streams poller and the notifier).
+func (s *Store) RecordEvent(ev Event) error {
+	_, err := s.AppendEvent(ev)
+	return err
+}
+
 // AppendEvent stores a new event (see Events.Append). The id is chosen before the transaction, so a
 // retried commit cannot store the event twice.
 func (s *Store) AppendEvent(ev Event) (Event, error) {

@@ -202,3 +202,14 @@ func TestDeleteEventsBeforeInChunks(t *testing.T) {
 		t.Fatalf("second retention pass deleted %d", n)
 	}
 }
+
+func TestRecordEvent(t *testing.T) {
+	s := newMemStore(t)
+	mustNil(t, s.RecordEvent(Event{Type: "test.recorded", Message: "hello"}), "record")
+	wantErr(t, s.RecordEvent(Event{}), ErrInvalid, "an event without a type")
+	evs, err := s.ListEvents(EventQuery{Type: "test.recorded"})
+	mustNil(t, err, "list")
+	if len(evs) != 1 || evs[0].Message != "hello" || evs[0].ID == "" || evs[0].At.IsZero() {
+		t.Errorf("events = %+v", evs)
+	}
+}

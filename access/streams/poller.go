@@ -152,11 +152,7 @@ func NewPoller(opts Options) (*Poller, error) {
 		return nil, errors.New("streams: no server list")
 	}
 	if opts.Record == nil {
-		store := opts.Store
-		opts.Record = func(ev storage.Event) error {
-			_, err := store.AppendEvent(ev)
-			return err
-		}
+		opts.Record = opts.Store.RecordEvent
 	}
 	if opts.Now == nil {
 		opts.Now = time.Now
