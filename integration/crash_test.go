@@ -531,7 +531,7 @@ func checkAgreement(t *testing.T, api restAPI, fake *plextest.Fake, acc plextest
 			t.Errorf("%s: store says %s with %+v, Plex share present %v", acc.Username, u.Status, u.Shares, shared)
 			break
 		}
-		if want := sectionsOf(stored.Libraries); !slices.Equal(sectionSet(sh.SectionIDs), want) {
+		if want := plextest.MinimalSectionIDs(stored.Libraries...); !slices.Equal(sectionSet(sh.SectionIDs), want) {
 			t.Errorf("%s: store has libraries %v, Plex has sections %v", acc.Username, stored.Libraries, sh.SectionIDs)
 		}
 		if stored.Pending != sh.Pending {
@@ -565,15 +565,4 @@ func checkAgreement(t *testing.T, api restAPI, fake *plextest.Fake, acc plextest
 			}
 		}
 	}
-}
-
-// sectionsOf maps SeedMinimal's library keys to their global section ids, sorted.
-func sectionsOf(keys []string) []int64 {
-	ids := map[string]int64{"1": plextest.SectionMusic, "4": plextest.SectionMovies, "8": plextest.SectionTVShows}
-	var out []int64
-	for _, k := range keys {
-		out = append(out, ids[k])
-	}
-	slices.Sort(out)
-	return out
 }
