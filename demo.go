@@ -25,11 +25,26 @@ type demoHandle struct {
 	url    string
 }
 
-// Destruct stops the demo fake.
+// demoShutdownGrace is how long Destruct lets requests in flight at the demo fake finish before it
+// closes their connections. Caddy runs the old config's Cleanup inside a reload, so this bounds how
+// long a reload can wait for the simulated Plex (CI saw a 5 s wait make a /load time out).
+const demoShutdownGrace = time.Second
+
+// Destruct stops the demo fake: a graceful shutdown for demoShutdownGrace, then connections still
+// busy are closed (it is a simulated Plex; a cut answer is only a failed call for a config that is
+// going away).
 func (d *demoHandle) Destruct() error {
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	if d.fake != nil {
+		d.fake.Close() // releases requests held by Hang faults
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), demoShutdownGrace)
 	defer cancel()
-	return d.server.Shutdown(ctx)
+	if err := d.server.Shutdown(ctx); errors.Is(err, context.DeadlineExceeded) {
+		return d.server.Close()
+	} else if err != nil {
+		return fmt.Errorf("stopping the demo Plex: %w", err)
+	}
+	return nil
 }
 
 // provisionDemo starts (or reuses) the fake on a loopback port and points the app at it. The listener is
