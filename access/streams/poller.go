@@ -217,6 +217,11 @@ func (p *Poller) Poll(ctx context.Context) (Report, error) {
 	}
 	results := p.fetchAll(ctx, targets)
 	rep.Servers = len(results)
+	if err := ctx.Err(); err != nil {
+		// Stopped mid-poll (Caddy stopping or reloading): the answers cut short say nothing about the
+		// servers. Keep the last snapshots, record no "offline" event, apply no rule.
+		return rep, fmt.Errorf("polling streams: %w", err)
+	}
 
 	ownerID := int64(0)
 	if p.opts.OwnerID != nil {

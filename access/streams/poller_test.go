@@ -567,3 +567,29 @@ func TestTwoPollersRecordAnEndedStreamOnce(t *testing.T) {
 		t.Errorf("%d stream.ended events, want 1", n)
 	}
 }
+
+// TestPollCutShortByAStopChangesNothing: a poll whose context ends while the servers are being read
+// (Caddy stopping or reloading) keeps the last snapshots and records no "offline" event.
+func TestPollCutShortByAStopChangesNothing(t *testing.T) {
+	e := newEnv(t, plextest.Options{})
+	e.fake.StartSession(machineID, plextest.Session{AccountID: aliceID})
+	e.poll(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	e.fake.Inject(plextest.Fault{Route: "GET /status/sessions", Hang: true, Count: 1})
+	go func() {
+		for e.fake.CallCount("GET /status/sessions") < 2 {
+			time.Sleep(time.Millisecond)
+		}
+		cancel() // the stop arrives while the server is being read
+	}()
+	e.clock.Add(30 * time.Second)
+	if _, err := e.poller.Poll(ctx); !errors.Is(err, context.Canceled) {
+		t.Errorf("Poll cut short = %v, want context.Canceled", err)
+	}
+	if len(e.events(t, EventServerOffline)) != 0 {
+		t.Error("a poll cut short by a stop recorded the server as offline")
+	}
+	if snap := e.poller.Snapshots()[0]; !snap.Online || len(snap.Streams) != 1 {
+		t.Errorf("snapshot after a poll cut short = %+v; want the last one kept", snap)
+	}
+}
