@@ -57,6 +57,13 @@ func Explain(err error) string {
 	if errors.As(err, &fe) {
 		return fe.Error()
 	}
+	var se *errStopped
+	if errors.As(err, &se) {
+		if se.intent {
+			return "Stopped before Plex answered (the server is stopping or reloading, or the request ended); the change is carried on by the next pass."
+		}
+		return "Stopped before Plex answered (the server is stopping or reloading, or the request ended); nothing was changed."
+	}
 	switch {
 	case errors.Is(err, ErrEngineBusy):
 		return "A background pass is waiting for Plex; nothing was changed. Try again in a minute."

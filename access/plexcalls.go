@@ -33,9 +33,11 @@ func bound(ctx context.Context, d time.Duration) (context.Context, context.Cance
 	return context.WithTimeout(ctx, d)
 }
 
-// tv reports the outcome of the plex.tv call op (the Gateway method) and returns err unchanged.
-func (g *boundedGateway) tv(op string, err error) error {
-	if g.tvResult != nil {
+// tv reports the outcome of the plex.tv call op (the Gateway method) and returns err unchanged. A call
+// cut short because the caller's ctx ended (Caddy stopping or reloading, a loop's own deadline, a request
+// given up) says nothing about plex.tv and is not reported; the call's own bound is a real timeout.
+func (g *boundedGateway) tv(ctx context.Context, op string, err error) error {
+	if g.tvResult != nil && (err == nil || ctx.Err() == nil) {
 		g.tvResult(op, err)
 	}
 	return err
@@ -43,149 +45,149 @@ func (g *boundedGateway) tv(op string, err error) error {
 
 // Users implements Gateway.
 func (g *boundedGateway) Users(ctx context.Context, machineIDs ...string) ([]plex.User, error) {
-	ctx, cancel := bound(ctx, g.timeout)
+	cctx, cancel := bound(ctx, g.timeout)
 	defer cancel()
-	out, err := g.gw.Users(ctx, machineIDs...)
-	return out, g.tv("Users", err)
+	out, err := g.gw.Users(cctx, machineIDs...)
+	return out, g.tv(ctx, "Users", err)
 }
 
 // HomeUsers implements Gateway.
 func (g *boundedGateway) HomeUsers(ctx context.Context) ([]plex.HomeUser, error) {
-	ctx, cancel := bound(ctx, g.timeout)
+	cctx, cancel := bound(ctx, g.timeout)
 	defer cancel()
-	out, err := g.gw.HomeUsers(ctx)
-	return out, g.tv("HomeUsers", err)
+	out, err := g.gw.HomeUsers(cctx)
+	return out, g.tv(ctx, "HomeUsers", err)
 }
 
 // PendingInvites implements Gateway.
 func (g *boundedGateway) PendingInvites(ctx context.Context) ([]plex.PendingInvite, error) {
-	ctx, cancel := bound(ctx, g.timeout)
+	cctx, cancel := bound(ctx, g.timeout)
 	defer cancel()
-	out, err := g.gw.PendingInvites(ctx)
-	return out, g.tv("PendingInvites", err)
+	out, err := g.gw.PendingInvites(cctx)
+	return out, g.tv(ctx, "PendingInvites", err)
 }
 
 // Sections implements Gateway.
 func (g *boundedGateway) Sections(ctx context.Context, machineID string) (plex.SectionList, error) {
-	ctx, cancel := bound(ctx, g.timeout)
+	cctx, cancel := bound(ctx, g.timeout)
 	defer cancel()
-	out, err := g.gw.Sections(ctx, machineID)
-	return out, g.tv("Sections", err)
+	out, err := g.gw.Sections(cctx, machineID)
+	return out, g.tv(ctx, "Sections", err)
 }
 
 // Share implements Gateway.
 func (g *boundedGateway) Share(ctx context.Context, req plex.ShareRequest) (plex.ShareResult, error) {
-	ctx, cancel := bound(ctx, g.timeout)
+	cctx, cancel := bound(ctx, g.timeout)
 	defer cancel()
-	out, err := g.gw.Share(ctx, req)
-	return out, g.tv("Share", err)
+	out, err := g.gw.Share(cctx, req)
+	return out, g.tv(ctx, "Share", err)
 }
 
 // UpdateShare implements Gateway.
 func (g *boundedGateway) UpdateShare(ctx context.Context, machineID string, shareID int64, sectionIDs []int64, settings plex.ShareSettings) error {
-	ctx, cancel := bound(ctx, g.timeout)
+	cctx, cancel := bound(ctx, g.timeout)
 	defer cancel()
-	return g.tv("UpdateShare", g.gw.UpdateShare(ctx, machineID, shareID, sectionIDs, settings))
+	return g.tv(ctx, "UpdateShare", g.gw.UpdateShare(cctx, machineID, shareID, sectionIDs, settings))
 }
 
 // UpdateShareAll implements Gateway.
 func (g *boundedGateway) UpdateShareAll(ctx context.Context, machineID string, shareID int64, settings plex.ShareSettings) error {
-	ctx, cancel := bound(ctx, g.timeout)
+	cctx, cancel := bound(ctx, g.timeout)
 	defer cancel()
-	return g.tv("UpdateShareAll", g.gw.UpdateShareAll(ctx, machineID, shareID, settings))
+	return g.tv(ctx, "UpdateShareAll", g.gw.UpdateShareAll(cctx, machineID, shareID, settings))
 }
 
 // RemoveShare implements Gateway.
 func (g *boundedGateway) RemoveShare(ctx context.Context, machineID string, shareID int64) error {
-	ctx, cancel := bound(ctx, g.timeout)
+	cctx, cancel := bound(ctx, g.timeout)
 	defer cancel()
-	return g.tv("RemoveShare", g.gw.RemoveShare(ctx, machineID, shareID))
+	return g.tv(ctx, "RemoveShare", g.gw.RemoveShare(cctx, machineID, shareID))
 }
 
 // RemoveFriend implements Gateway.
 func (g *boundedGateway) RemoveFriend(ctx context.Context, userID int64) error {
-	ctx, cancel := bound(ctx, g.timeout)
+	cctx, cancel := bound(ctx, g.timeout)
 	defer cancel()
-	return g.tv("RemoveFriend", g.gw.RemoveFriend(ctx, userID))
+	return g.tv(ctx, "RemoveFriend", g.gw.RemoveFriend(cctx, userID))
 }
 
 // CancelInvite implements Gateway.
 func (g *boundedGateway) CancelInvite(ctx context.Context, inv plex.PendingInvite) error {
-	ctx, cancel := bound(ctx, g.timeout)
+	cctx, cancel := bound(ctx, g.timeout)
 	defer cancel()
-	return g.tv("CancelInvite", g.gw.CancelInvite(ctx, inv))
+	return g.tv(ctx, "CancelInvite", g.gw.CancelInvite(cctx, inv))
 }
 
 // AcceptInvite implements Gateway.
 func (g *boundedGateway) AcceptInvite(ctx context.Context, inviteeToken, machineID string) (int64, error) {
-	ctx, cancel := bound(ctx, g.timeout)
+	cctx, cancel := bound(ctx, g.timeout)
 	defer cancel()
-	out, err := g.gw.AcceptInvite(ctx, inviteeToken, machineID)
-	return out, g.tv("AcceptInvite", err)
+	out, err := g.gw.AcceptInvite(cctx, inviteeToken, machineID)
+	return out, g.tv(ctx, "AcceptInvite", err)
 }
 
 // ValidateInvitee implements Gateway.
 func (g *boundedGateway) ValidateInvitee(ctx context.Context, emailOrUsername string) error {
-	ctx, cancel := bound(ctx, g.timeout)
+	cctx, cancel := bound(ctx, g.timeout)
 	defer cancel()
-	return g.tv("ValidateInvitee", g.gw.ValidateInvitee(ctx, emailOrUsername))
+	return g.tv(ctx, "ValidateInvitee", g.gw.ValidateInvitee(cctx, emailOrUsername))
 }
 
 // CreateManagedUser implements Gateway.
 func (g *boundedGateway) CreateManagedUser(ctx context.Context, name, restrictionProfile string) (plex.HomeUser, error) {
-	ctx, cancel := bound(ctx, g.timeout)
+	cctx, cancel := bound(ctx, g.timeout)
 	defer cancel()
-	out, err := g.gw.CreateManagedUser(ctx, name, restrictionProfile)
-	return out, g.tv("CreateManagedUser", err)
+	out, err := g.gw.CreateManagedUser(cctx, name, restrictionProfile)
+	return out, g.tv(ctx, "CreateManagedUser", err)
 }
 
 // RemoveHomeUser implements Gateway.
 func (g *boundedGateway) RemoveHomeUser(ctx context.Context, userID int64) error {
-	ctx, cancel := bound(ctx, g.timeout)
+	cctx, cancel := bound(ctx, g.timeout)
 	defer cancel()
-	return g.tv("RemoveHomeUser", g.gw.RemoveHomeUser(ctx, userID))
+	return g.tv(ctx, "RemoveHomeUser", g.gw.RemoveHomeUser(cctx, userID))
 }
 
 // Resources implements Gateway.
 func (g *boundedGateway) Resources(ctx context.Context) ([]plex.Resource, error) {
-	ctx, cancel := bound(ctx, g.timeout)
+	cctx, cancel := bound(ctx, g.timeout)
 	defer cancel()
-	out, err := g.gw.Resources(ctx)
-	return out, g.tv("Resources", err)
+	out, err := g.gw.Resources(cctx)
+	return out, g.tv(ctx, "Resources", err)
 }
 
 // ForeignServers implements Gateway.
 func (g *boundedGateway) ForeignServers(ctx context.Context) ([]ForeignServer, error) {
-	ctx, cancel := bound(ctx, g.timeout)
+	cctx, cancel := bound(ctx, g.timeout)
 	defer cancel()
-	out, err := g.gw.ForeignServers(ctx)
-	return out, g.tv("ForeignServers", err)
+	out, err := g.gw.ForeignServers(cctx)
+	return out, g.tv(ctx, "ForeignServers", err)
 }
 
 // ServerIdentity implements Gateway.
 func (g *boundedGateway) ServerIdentity(ctx context.Context, baseURL string) (plex.Identity, error) {
-	ctx, cancel := bound(ctx, g.timeout)
+	cctx, cancel := bound(ctx, g.timeout)
 	defer cancel()
-	return g.gw.ServerIdentity(ctx, baseURL)
+	return g.gw.ServerIdentity(cctx, baseURL)
 }
 
 // ServerRoot implements Gateway.
 func (g *boundedGateway) ServerRoot(ctx context.Context, baseURL string) (plex.ServerInfo, error) {
-	ctx, cancel := bound(ctx, g.timeout)
+	cctx, cancel := bound(ctx, g.timeout)
 	defer cancel()
-	return g.gw.ServerRoot(ctx, baseURL)
+	return g.gw.ServerRoot(cctx, baseURL)
 }
 
 // ServerLibraries implements Gateway.
 func (g *boundedGateway) ServerLibraries(ctx context.Context, baseURL string) ([]plex.Library, error) {
-	ctx, cancel := bound(ctx, g.timeout)
+	cctx, cancel := bound(ctx, g.timeout)
 	defer cancel()
-	return g.gw.ServerLibraries(ctx, baseURL)
+	return g.gw.ServerLibraries(cctx, baseURL)
 }
 
 // ServerHistory implements Gateway with the longer history bound (it reads many pages).
 func (g *boundedGateway) ServerHistory(ctx context.Context, baseURL string, q plex.HistoryQuery) ([]plex.HistoryItem, error) {
-	ctx, cancel := bound(ctx, g.history)
+	cctx, cancel := bound(ctx, g.history)
 	defer cancel()
-	return g.gw.ServerHistory(ctx, baseURL, q)
+	return g.gw.ServerHistory(cctx, baseURL, q)
 }

@@ -39,6 +39,8 @@ func resultOf(err error) (string, string) {
 	switch {
 	case err == nil:
 		return ResultDone, ""
+	case isStopped(err):
+		return ResultSkipped, Explain(err)
 	case isRetryLater(err):
 		return ResultRetry, Explain(err)
 	case errors.Is(err, errRolledBack):
@@ -100,7 +102,9 @@ func (s *Service) writeIntent(o op, prepare prepareFunc) (storage.Intent, error)
 // execIntent carries out the steps of o that are not done, recording each in the store as it
 // succeeds; the last one also applies the final change, records the audit event and completes the
 // intent, all in one transaction. A Plex failure that may pass keeps the intent pending with a backoff
-// (the error wraps errRetryLater); any other failure marks it failed and records intent.failed.
+// (the error wraps errRetryLater); any other failure marks it failed and records intent.failed. A call
+// cut short because ctx ended (Caddy stopping or reloading, a request given up) is no Plex failure: the
+// intent is left as it was, pending and due, for the next pass (the error wraps an *errStopped).
 func (s *Service) execIntent(ctx context.Context, in storage.Intent, o *op) error {
 	if len(o.Steps) == 0 {
 		return s.completeStep(in, o, -1, stepResult{})
@@ -110,6 +114,11 @@ func (s *Service) execIntent(ctx context.Context, in storage.Intent, o *op) erro
 			continue
 		}
 		res, err := s.callStep(ctx, *o, &o.Steps[i])
+		if err != nil && ctx.Err() != nil {
+			// No attempt is counted, no backoff moved, no event recorded: every step is idempotent, so
+			// the next pass carries the intent on whether or not this call reached Plex.
+			return fmt.Errorf("%s user %d: %w", o.Kind, o.UserID, &errStopped{err: ctx.Err(), intent: true})
+		}
 		if err != nil {
 			return s.failIntent(in, *o, err)
 		}

@@ -1,0 +1,47 @@
+package access
+
+import (
+	"context"
+	"errors"
+)
+
+// errStopped says the caller's context ended — Caddy stopping or reloading (every reload stops the
+// old config's loops), a loop's own deadline, an admin's request given up — while a Plex call was in
+// flight. The call's failure then says nothing about Plex, so nothing is recorded for it: no attempt,
+// backoff or event of an intent, no server marked offline, no failed pass, no outage noted.
+type errStopped struct {
+	// err is the context's error (context.Canceled or context.DeadlineExceeded).
+	err error
+	// intent is set when an intent was interrupted: it stays pending and due as it was, the next pass
+	// carries it on, and the error matches ErrRetryScheduled.
+	intent bool
+}
+
+// Error says the work stopped before Plex answered.
+func (e *errStopped) Error() string {
+	if e.intent {
+		return "stopped before Plex answered; the change is carried on by the next pass: " + e.err.Error()
+	}
+	return "stopped before Plex answered: " + e.err.Error()
+}
+
+// Unwrap returns the context's error.
+func (e *errStopped) Unwrap() error { return e.err }
+
+// Is makes errors.Is(err, ErrRetryScheduled) true for an interrupted intent.
+func (e *errStopped) Is(target error) bool { return e.intent && target == ErrRetryScheduled }
+
+// stopped returns an *errStopped when ctx (the caller's, not a Plex call's own bound) has ended, else
+// nil. Check it after a failed Plex call before taking the failure for Plex's.
+func stopped(ctx context.Context) error {
+	if err := ctx.Err(); err != nil {
+		return &errStopped{err: err}
+	}
+	return nil
+}
+
+// isStopped reports whether err says the caller stopped before Plex answered.
+func isStopped(err error) bool {
+	var e *errStopped
+	return errors.As(err, &e)
+}
