@@ -19,13 +19,19 @@ const ownerAccountID = 1
 // HistoryPass reads every server's watch history since its watermark (the first pass reads
 // HistoryLookback back), maps server accounts to users (account 1 is the owner, who is not a managed
 // user; every other account id is the plex.tv id) and moves their last activity forward. A server
-// that cannot be read keeps its watermark; the others go on. The pass makes no Plex change and last
+// that cannot be read keeps its watermark; the others go on. A pass whose ctx ends while a server is
+// read (Caddy stopping or reloading) records nothing and is not stored. The pass makes no Plex change and last
 // activity only ever moves forward, so it runs without the pass lock: a long or slow history read
 // (bounded by DefaultHistoryReadTimeout) never holds up a sync, an enforcement pass or an edit.
 func (s *Service) HistoryPass(ctx context.Context) (PassReport, error) {
 	now := s.clock()
 	rep := PassReport{ID: storage.NewID(), Kind: "history", Actor: ActorSystem, StartedAt: now, Planned: []Change{}, Changes: []Change{}}
 	err := s.historyBody(ctx, now, &rep)
+	if isStopped(err) {
+		// Stopped while a server was read (Caddy stopping or reloading): no watermark moved, and a
+		// pass cut short is neither a failed pass nor a finished one.
+		return rep, err
+	}
 	if err != nil {
 		rep.Error = Explain(err)
 	}
@@ -58,6 +64,10 @@ func (s *Service) historyBody(ctx context.Context, now time.Time, rep *PassRepor
 			since = now.Add(-s.lookback)
 		}
 		items, err := s.gw.ServerHistory(ctx, srv.URL, plex.HistoryQuery{Since: since})
+		if serr := stopped(ctx); err != nil && serr != nil {
+			// The read was cut short: record nothing; the next pass reads from the same watermarks.
+			return fmt.Errorf("server %s: %w", srv.Name, serr)
+		}
 		if err = s.observe(err); err != nil {
 			failures = append(failures, fmt.Errorf("server %s: %w", srv.Name, err))
 			rep.Changes = append(rep.Changes, Change{Action: "history", ServerID: srv.ID, Reason: "read the watch history",

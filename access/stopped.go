@@ -40,6 +40,18 @@ func stopped(ctx context.Context) error {
 	return nil
 }
 
+// orStopped returns err, the failure of a Plex call, or an *errStopped in its place when the caller's
+// ctx has ended: the call was then cut short, not failed by Plex.
+func orStopped(ctx context.Context, err error) error {
+	if err == nil {
+		return nil
+	}
+	if serr := stopped(ctx); serr != nil {
+		return serr
+	}
+	return err
+}
+
 // isStopped reports whether err says the caller stopped before Plex answered.
 func isStopped(err error) bool {
 	var e *errStopped

@@ -19,7 +19,8 @@ const syncChunk = 100
 // Sync mirrors Plex into the store (see PlanSync): it reads the users with their shares of every stored
 // server (a constant number of requests), the Home, and the servers shared with the owner, then adopts,
 // updates and marks removed, recording every change as an event. A failed read changes nothing; an
-// empty answer or a large shrink is refused or held (ConfirmHeldSync). The report is stored.
+// empty answer or a large shrink is refused or held (ConfirmHeldSync). The report is stored, except for
+// a sync whose ctx ended while Plex was read (Caddy stopping or reloading): it records nothing.
 func (s *Service) Sync(ctx context.Context, actor string) (SyncReport, error) {
 	if err := s.lockCtx(ctx); err != nil {
 		return SyncReport{}, err
@@ -81,6 +82,11 @@ func (s *Service) syncLocked(ctx context.Context, actor string, confirm *HeldSyn
 	now := s.clock()
 	rep := SyncReport{ID: storage.NewID(), Actor: actor, StartedAt: now, Servers: []string{}, Changes: []Change{}}
 	err := s.syncBody(ctx, now, confirm, &rep)
+	if isStopped(err) {
+		// Stopped while Plex was read (Caddy stopping or reloading): nothing was changed, and a sync
+		// cut short is neither a failed pass nor a finished one.
+		return rep, err
+	}
 	if err != nil {
 		rep.Error = Explain(err)
 	}
@@ -120,15 +126,19 @@ func (s *Service) syncBody(ctx context.Context, now time.Time, confirm *HeldSync
 	}
 	plexUsers, err := s.gw.Users(ctx, rep.Servers...)
 	if err = s.observe(err); err != nil {
-		return fmt.Errorf("reading users from Plex (nothing changed): %w", err)
+		return fmt.Errorf("reading users from Plex (nothing changed): %w", orStopped(ctx, err))
 	}
 	home, err := s.gw.HomeUsers(ctx)
 	if err = s.observe(err); err != nil {
-		return fmt.Errorf("reading the Plex Home (nothing changed): %w", err)
+		return fmt.Errorf("reading the Plex Home (nothing changed): %w", orStopped(ctx, err))
 	}
 	foreign, ferr := s.gw.ForeignServers(ctx)
 	if !errors.Is(ferr, ErrUnsupported) {
 		ferr = s.observe(ferr)
+	}
+	if serr := stopped(ctx); ferr != nil && serr != nil {
+		// Cut short, not unknown: the next sync reads the share-backs again.
+		return fmt.Errorf("reading the servers shared with the owner (nothing changed): %w", serr)
 	}
 	rep.ShareBackChecked = ferr == nil
 	rep.PlexUsers = len(plexUsers)
