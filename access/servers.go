@@ -16,7 +16,8 @@ import (
 // returns the stored list: identity, name, version and Plex Pass from the server itself, its libraries
 // with their plex.tv section ids (plex.tv's map of the server), online state and latency. A server that
 // cannot be reached is kept with Online false and its last known libraries; an unreachable plex.tv
-// keeps the last known section ids.
+// keeps the last known section ids. When ctx ends mid-refresh (Caddy stopping or reloading) the server
+// being read and those after it keep what is stored.
 func (s *Service) Servers(ctx context.Context) ([]storage.Server, error) {
 	stored, err := s.store.ListServers()
 	if err != nil {
@@ -32,6 +33,9 @@ func (s *Service) Servers(ctx context.Context) ([]storage.Server, error) {
 	for _, u := range urls {
 		if _, err := s.refreshServer(ctx, ActorSystem, u); err != nil {
 			errs = append(errs, err)
+		}
+		if ctx.Err() != nil {
+			break // stopped: the servers not read yet keep what is stored
 		}
 	}
 	list, err := s.store.ListServers()
@@ -60,14 +64,15 @@ func (s *Service) AddServer(ctx context.Context, actor, baseURL string) (storage
 	return s.refreshServer(ctx, actor, strings.TrimRight(u.String(), "/"))
 }
 
-// refreshServer reads one server and stores what it learnt.
+// refreshServer reads one server and stores what it learnt. A read cut short because ctx ended (Caddy
+// stopping or reloading) says nothing about the server: it is not marked offline.
 func (s *Service) refreshServer(ctx context.Context, actor, baseURL string) (storage.Server, error) {
 	now := s.clock()
 	start := time.Now()
 	id, err := s.gw.ServerIdentity(ctx, baseURL)
 	latency := time.Since(start)
 	if err != nil {
-		return s.markOffline(baseURL, now, err)
+		return s.markOffline(ctx, baseURL, now, err)
 	}
 	prev, perr := s.store.GetServer(id.MachineID)
 	if perr != nil && !errors.Is(perr, storage.ErrNotFound) {
@@ -75,13 +80,16 @@ func (s *Service) refreshServer(ctx context.Context, actor, baseURL string) (sto
 	}
 	info, err := s.gw.ServerRoot(ctx, baseURL)
 	if err = s.observe(err); err != nil {
-		return s.markOffline(baseURL, now, err)
+		return s.markOffline(ctx, baseURL, now, err)
 	}
 	libs, err := s.gw.ServerLibraries(ctx, baseURL)
 	if err = s.observe(err); err != nil {
-		return s.markOffline(baseURL, now, err)
+		return s.markOffline(ctx, baseURL, now, err)
 	}
 	sections, serr := s.gw.Sections(ctx, id.MachineID)
+	if err := stopped(ctx); serr != nil && err != nil {
+		return storage.Server{}, fmt.Errorf("server at %s: %w", baseURL, err)
+	}
 	serr = s.observe(serr)
 	next := prev
 	next.ID, next.URL, next.Online, next.CheckedAt, next.UpdatedAt = id.MachineID, baseURL, true, now, now
@@ -125,8 +133,12 @@ func (s *Service) refreshServer(ctx context.Context, actor, baseURL string) (sto
 }
 
 // markOffline records that the stored server at baseURL did not answer; it returns the server with
-// an error wrapping the cause.
-func (s *Service) markOffline(baseURL string, now time.Time, cause error) (storage.Server, error) {
+// an error wrapping the cause. When ctx has ended the call was cut short, not unanswered: nothing is
+// recorded and the error wraps an *errStopped.
+func (s *Service) markOffline(ctx context.Context, baseURL string, now time.Time, cause error) (storage.Server, error) {
+	if err := stopped(ctx); err != nil {
+		return storage.Server{}, fmt.Errorf("server at %s: %w", baseURL, err)
+	}
 	list, err := s.store.ListServers()
 	if err != nil {
 		return storage.Server{}, fmt.Errorf("reading servers: %w", err)
