@@ -39,7 +39,8 @@ const DefaultTerminateReason = "The server owner has ended the stream."
 const MaxReasonLength = 500
 
 // enforce applies the rules to the polled streams: it terminates the kills (or, in dry run,
-// returns them flagged) and records an event per kill. It returns the results and, in dry run,
+// returns them flagged) and records an event per kill. It stops at a kill cut short because ctx
+// ended, which it neither reports nor records. It returns the results and, in dry run,
 // the flagged streams.
 func (p *Poller) enforce(ctx context.Context, targets []Target, all []Stream, now time.Time) ([]KillResult, map[string]string) {
 	flagged := map[string]string{}
@@ -79,6 +80,11 @@ func (p *Poller) enforce(ctx context.Context, targets []Target, all []Stream, no
 			continue
 		}
 		err := p.terminate(ctx, sources[k.Stream.Server], k.Stream.Session, k.Message)
+		if err != nil && ctx.Err() != nil {
+			// Stopped (Caddy stopping or reloading) while the stream was being stopped: the call was cut
+			// short, not refused. Record nothing and hold nothing back; the next poll decides again.
+			break
+		}
 		if errors.Is(err, plex.ErrNotFound) {
 			continue // it ended on its own, or another poller stopped it
 		}

@@ -593,3 +593,41 @@ func TestPollCutShortByAStopChangesNothing(t *testing.T) {
 		t.Errorf("snapshot after a poll cut short = %+v; want the last one kept", snap)
 	}
 }
+
+// TestKillCutShortByAStopRecordsNoFailure: a rule's kill whose call is cut short by a stop (Caddy
+// stopping or reloading) records no stream.kill_failed event (which notifies the admins) and is not held
+// back as refused: the next poll stops the stream.
+func TestKillCutShortByAStopRecordsNoFailure(t *testing.T) {
+	e := ruleEnv(t, plextest.Options{}, Rules{RemoteDirectPlayOnly: true})
+	s := e.fake.StartSession(machineID, plextest.Session{AccountID: aliceID, Transcode: true})
+	const route = "GET /status/sessions/terminate"
+	e.fake.Inject(plextest.Fault{Route: route, Hang: true, Count: 1})
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go func() {
+		for e.fake.CallCount(route) < 1 && ctx.Err() == nil {
+			time.Sleep(time.Millisecond)
+		}
+		cancel() // the stop arrives while the stream is being stopped
+	}()
+	rep, _ := e.poller.Poll(ctx)
+	if e.fake.CallCount(route) != 1 {
+		t.Fatalf("%d terminate calls, want the one cut short", e.fake.CallCount(route))
+	}
+	for _, k := range rep.Kills {
+		if k.Err != nil {
+			t.Errorf("a kill cut short by a stop is reported as failed: %+v", k)
+		}
+	}
+	if n := len(e.events(t, EventStreamKillFailed)); n != 0 {
+		t.Errorf("%d stream.kill_failed events for a kill cut short by a stop", n)
+	}
+	if _, ok := e.poller.Stream(machineID, s.ID); !ok {
+		t.Error("the stream that was not stopped vanished from the page")
+	}
+	// The next poll, not stopped, stops it at once.
+	e.poll(t)
+	if len(e.fake.Terminations()) != 1 || len(e.events(t, EventStreamKilled)) != 1 {
+		t.Errorf("after the stop: %d terminations, %d killed events; want the stream stopped", len(e.fake.Terminations()), len(e.events(t, EventStreamKilled)))
+	}
+}
