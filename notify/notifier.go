@@ -247,6 +247,9 @@ func (n *Notifier) deliverAll(ctx context.Context, m Message) {
 		return
 	}
 	for _, ch := range n.channels(s) {
+		if ctx.Err() != nil {
+			return // stopped: the channels not tried yet are not failures either
+		}
 		if err := n.deliver(ctx, ch, m); err != nil && ctx.Err() == nil {
 			// The audit log gets the kind of failure only: an error's text may quote the URL.
 			reason := failureReason(err)
@@ -260,7 +263,9 @@ func (n *Notifier) deliverAll(ctx context.Context, m Message) {
 	}
 }
 
-// deliver sends m on ch with retries and backoff, logs the outcome and returns the last error.
+// deliver sends m on ch with retries and backoff, logs the outcome and returns the last error. A
+// delivery cut short because ctx ended (Caddy stopping or reloading) was not refused: it is neither
+// logged nor counted, and the error wraps ctx's.
 func (n *Notifier) deliver(ctx context.Context, ch channel, m Message) error {
 	var err error
 	attempts := 0
@@ -284,6 +289,9 @@ func (n *Notifier) deliver(ctx context.Context, ch channel, m Message) error {
 		if err == nil || permanent(err) {
 			break
 		}
+	}
+	if err != nil && ctx.Err() != nil {
+		return fmt.Errorf("delivering to %s: stopped before it was done: %w", ch.name(), ctx.Err())
 	}
 	d := Delivery{At: n.opts.Now().UTC(), Channel: ch.name(), Kind: m.Kind, Title: m.Title, Attempts: attempts, OK: err == nil}
 	if err != nil {
