@@ -30,6 +30,7 @@ func (s *Service) HistoryPass(ctx context.Context) (PassReport, error) {
 	if isStopped(err) {
 		// Stopped while a server was read (Caddy stopping or reloading): no watermark moved, and a
 		// pass cut short is neither a failed pass nor a finished one.
+		rep.Error, rep.FinishedAt = Explain(err), s.clock()
 		return rep, err
 	}
 	if err != nil {

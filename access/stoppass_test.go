@@ -68,3 +68,16 @@ func TestHistoryPassStoppedMidReadRecordsNothing(t *testing.T) {
 		})
 	}
 }
+
+// TestStoppedPassExplainsItself: the report a stopped pass returns (not stored) says it was stopped,
+// not that Plex could not be reached.
+func TestStoppedPassExplainsItself(t *testing.T) {
+	h := newHarness(t, plextest.Seed{})
+	st := h.stopDuring("GET /api/users", false)
+	rep, err := h.svc.Sync(st.ctx, ActorSystem)
+	h.reached(st)
+	st.check(t, err)
+	if !contains(rep.Error, "Stopped before Plex answered") || contains(rep.Error, "could not be reached") {
+		t.Errorf("report error = %q", rep.Error)
+	}
+}

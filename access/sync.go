@@ -85,6 +85,7 @@ func (s *Service) syncLocked(ctx context.Context, actor string, confirm *HeldSyn
 	if isStopped(err) {
 		// Stopped while Plex was read (Caddy stopping or reloading): nothing was changed, and a sync
 		// cut short is neither a failed pass nor a finished one.
+		rep.Error, rep.FinishedAt = Explain(err), s.clock()
 		return rep, err
 	}
 	if err != nil {
