@@ -39,7 +39,10 @@ var (
 	// ErrNoHeldSync: ConfirmHeldSync found nothing held (or a different id).
 	ErrNoHeldSync = errors.New("no held sync change to confirm")
 	// ErrRetryScheduled: Plex could not take the change now (down, rate limited, token rejected); it
-	// is recorded as an intent and a later pass retries it. The error also wraps the Plex error.
+	// is recorded as an intent and a later pass retries it. The error also wraps the Plex error. It
+	// also matches a change whose Plex call was cut short because the caller's context ended (Caddy
+	// stopping or reloading, a request given up): the error then wraps the context's error instead,
+	// and the next pass carries the change on without counting an attempt.
 	ErrRetryScheduled = errors.New("the change will be retried")
 	// ErrBusy: an intent for the same user is still waiting to be retried; the change was not made.
 	ErrBusy = errors.New("a change for this user is still waiting to be retried")
