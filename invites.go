@@ -60,9 +60,9 @@ func (a *App) inviteWorkers() []worker {
 		t := time.NewTicker(5 * time.Minute)
 		defer t.Stop()
 		for {
-			if n, err := a.inviteSvc.SweepStale(ctx); err != nil {
+			if n, err := a.inviteSvc.SweepStale(ctx); err != nil && ctx.Err() == nil {
 				a.logger.Warn("settling stale invite reservations failed", zap.Error(err))
-			} else if n > 0 {
+			} else if err == nil && n > 0 {
 				a.logger.Info("settled stale invite reservations", zap.Int("count", n))
 			}
 			select {

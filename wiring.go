@@ -43,10 +43,10 @@ func (a *App) accessWorkers() []worker {
 	var ws []worker
 	ws = append(ws, worker{name: "access_resume", run: func(ctx context.Context) error {
 		if a.ownerToken() != "" {
-			if _, err := a.access.Servers(ctx); err != nil {
+			if _, err := a.access.Servers(ctx); err != nil && ctx.Err() == nil {
 				a.logger.Warn("refreshing the Plex servers failed", zap.Error(err))
 			}
-			if err := a.access.ResumeIntents(ctx); err != nil {
+			if err := a.access.ResumeIntents(ctx); err != nil && ctx.Err() == nil {
 				a.logger.Warn("finishing interrupted Plex changes failed; the enforce loop retries", zap.Error(err))
 			}
 		}
@@ -159,7 +159,7 @@ func (a *App) refreshWorker() worker {
 				continue
 			}
 			rctx, cancel := context.WithTimeout(ctx, time.Minute)
-			if _, err := a.access.Servers(rctx); err != nil {
+			if _, err := a.access.Servers(rctx); err != nil && ctx.Err() == nil {
 				a.logger.Warn("refreshing the Plex servers after a settings change failed", zap.Error(err))
 			}
 			cancel()
