@@ -185,3 +185,25 @@ func TestConcurrentMixed(t *testing.T) {
 		t.Fatalf("terminations = %d", n)
 	}
 }
+
+func TestRouteMatches(t *testing.T) {
+	cases := []struct {
+		sel, method, path, route string
+		want                     bool
+	}{
+		{"GET /{$}", "GET", "/", "GET /{$}", true},
+		{"GET /{$}", "GET", "/identity", "GET /identity", false},
+		{"GET /", "GET", "/", "GET /{$}", true},
+		{"GET /library/sections/{id}/all", "GET", "/library/sections/4/all", "GET /library/sections/{id}/all", true},
+		{"GET /library/sections/{id}/all", "GET", "/library/sections//all", "", false},
+		{"POST /api/v2/shared_servers/{id}", "DELETE", "/api/v2/shared_servers/9", "DELETE /api/v2/shared_servers/{id}", false},
+		{"* /api/v2/shared_servers/{id}", "DELETE", "/api/v2/shared_servers/9", "DELETE /api/v2/shared_servers/{id}", true},
+		{"GET /api/v2/*", "GET", "/api/v2/resources", "GET /api/v2/resources", true},
+		{"", "GET", "/anything", "", true},
+	}
+	for _, tc := range cases {
+		if got := routeMatches(tc.sel, tc.method, tc.path, tc.route); got != tc.want {
+			t.Errorf("routeMatches(%q, %s %s) = %v, want %v", tc.sel, tc.method, tc.path, got, tc.want)
+		}
+	}
+}

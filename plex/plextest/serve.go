@@ -296,6 +296,12 @@ func pathPatternMatch(pattern, path string) bool {
 		return false
 	}
 	for i := range ps {
+		if ps[i] == "{$}" { // net/http's end-of-path marker: "/{$}" is "/" exactly, not any segment
+			if xs[i] != "" {
+				return false
+			}
+			continue
+		}
 		if strings.HasPrefix(ps[i], "{") && strings.HasSuffix(ps[i], "}") && xs[i] != "" {
 			continue
 		}
