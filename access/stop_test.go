@@ -32,11 +32,7 @@ type stop struct {
 // client's 2 s timeout or the engine's per-call bound.
 func (h *harness) stopDuring(route string, deadline bool) stop {
 	h.t.Helper()
-	sel := route
-	if route == "GET /{$}" {
-		sel = "GET /" // as a fault selector, "/{$}" would also match "/identity"
-	}
-	h.fake.Inject(plextest.Fault{Route: sel, Hang: true, Count: 1})
+	h.fake.Inject(plextest.Fault{Route: route, Hang: true, Count: 1})
 	st := stop{route: route, before: h.fake.CallCount(route)}
 	if deadline {
 		ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
