@@ -62,13 +62,6 @@ func Explain(err error) string {
 	}
 	var se *errStopped
 	if errors.As(err, &se) {
-		// The caller's own deadline (an admin edit waits PlexEditTimeout): Plex did not answer in time.
-		if errors.Is(se.err, context.DeadlineExceeded) {
-			if se.intent {
-				return "Plex did not answer in time; the change is kept and will be retried by the next pass."
-			}
-			return "Plex did not answer in time; nothing was changed."
-		}
 		if se.intent {
 			return "Stopped before Plex answered (the server is stopping or reloading, or the request ended); the change is carried on by the next pass."
 		}

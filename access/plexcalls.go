@@ -34,10 +34,11 @@ func bound(ctx context.Context, d time.Duration) (context.Context, context.Cance
 }
 
 // tv reports the outcome of the plex.tv call op (the Gateway method) and returns err unchanged. A call
-// cut short because the caller's ctx ended (Caddy stopping or reloading, a loop's own deadline, a request
-// given up) says nothing about plex.tv and is not reported; the call's own bound is a real timeout.
+// cut short because the caller's ctx was cancelled (Caddy stopping or reloading, a request given up)
+// says nothing about plex.tv and is not reported; a deadline, the call's own or the caller's, is a real
+// timeout.
 func (g *boundedGateway) tv(ctx context.Context, op string, err error) error {
-	if g.tvResult != nil && (err == nil || ctx.Err() == nil) {
+	if g.tvResult != nil && (err == nil || !wasStopped(ctx)) {
 		g.tvResult(op, err)
 	}
 	return err

@@ -114,7 +114,7 @@ func (s *Service) execIntent(ctx context.Context, in storage.Intent, o *op) erro
 			continue
 		}
 		res, err := s.callStep(ctx, *o, &o.Steps[i])
-		if err != nil && ctx.Err() != nil {
+		if err != nil && wasStopped(ctx) {
 			// No attempt is counted, no backoff moved, no event recorded: every step is idempotent, so
 			// the next pass carries the intent on whether or not this call reached Plex.
 			return fmt.Errorf("%s user %d: %w", o.Kind, o.UserID, &errStopped{err: ctx.Err(), intent: true})

@@ -10,14 +10,14 @@ import (
 	"github.com/plex-manager/caddy-plex-manager/storage"
 )
 
-// stopKinds are the two ways a loop's context ends while a Plex call is in flight: cancelled (Caddy
-// stopping or reloading: every reload stops the old config's loops) or at the loop's own deadline.
+// stopKinds are the ways a loop's context is stopped while a Plex call is in flight: cancelled (Caddy
+// stopping or reloading: every reload stops the old config's loops). A caller's deadline is not a stop
+// but a timeout (TestCallersDeadlineIsAPlexTimeout).
 var stopKinds = []struct {
 	name     string
 	deadline bool
 }{
 	{"cancelled", false},
-	{"own deadline", true},
 }
 
 // stop is a context that ends while a hung Plex call is in flight.
@@ -188,5 +188,30 @@ func TestStoppedPlexTVCallIsNoOutage(t *testing.T) {
 				t.Errorf("pending = %+v; want carol's expiry still waiting until %s", p, notBefore)
 			}
 		})
+	}
+}
+
+// TestCallersDeadlineIsAPlexTimeout: when the caller's own deadline (an admin edit gives Plex 20 s) ends
+// while Plex does not answer, that is a Plex timeout, not a stop: the change waits for its backoff and
+// plex.tv is noted as failing, so the next pass does not retry it at once against the same hung Plex
+// while holding the engine lock.
+func TestCallersDeadlineIsAPlexTimeout(t *testing.T) {
+	h := newHarness(t, plextest.Seed{})
+	h.seedUsers()
+	st := h.stopDuring("POST /api/v2/shared_servers/{id}", true)
+	_, err := h.svc.UpdateUser(st.ctx, "admin:root", aliceID, UserPatch{Libraries: map[string][]string{srvID: {"1"}}})
+	h.reached(st)
+	if !errors.Is(err, ErrRetryScheduled) || isStopped(err) {
+		t.Errorf("edit err = %v, want a scheduled retry that is not a stop", err)
+	}
+	p := h.pending()
+	if len(p) != 1 {
+		t.Fatalf("pending intents = %+v, want the timed-out one", p)
+	}
+	if in := p[0]; in.Attempts != 1 || in.LastError == "" || !in.NotBefore.After(h.clock.Now()) {
+		t.Errorf("intent after the timeout = %+v; want one attempt with its error, waiting for its backoff", in)
+	}
+	if !h.svc.outageNoted() {
+		t.Error("the timed-out plex.tv call was not noted as failing")
 	}
 }
