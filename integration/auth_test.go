@@ -1,6 +1,7 @@
 package integration
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -54,26 +55,7 @@ func authClient(t *testing.T) *http.Client {
 // send performs one request; form values are sent urlencoded, a string body as JSON.
 func send(t *testing.T, c *http.Client, method, path string, body any, headers ...string) (int, string, http.Header) {
 	t.Helper()
-	var rd io.Reader
-	ctype := ""
-	switch b := body.(type) {
-	case url.Values:
-		rd, ctype = strings.NewReader(b.Encode()), "application/x-www-form-urlencoded"
-	case string:
-		if b != "" {
-			rd, ctype = strings.NewReader(b), "application/json"
-		}
-	}
-	req, err := http.NewRequest(method, baseURL+path, rd)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if ctype != "" {
-		req.Header.Set("Content-Type", ctype)
-	}
-	for i := 0; i+1 < len(headers); i += 2 {
-		req.Header.Set(headers[i], headers[i+1])
-	}
+	req := newRequest(t, context.Background(), method, path, body, headers...)
 	resp, err := c.Do(req)
 	if err != nil {
 		t.Fatalf("%s %s: %v", method, path, err)

@@ -85,20 +85,8 @@ http://localhost:9080 {
 
 // enginePluginBlock is the plex_manager global option of the engine and crash tests.
 func enginePluginBlock(fakeURL, ownerToken, dataDir string) string {
-	return fmt.Sprintf(`plex_manager {
-	data_dir %s
-	public_url http://localhost:9080
-	plex {
-		token %s
-		server %s
-		tv_url %s
-		auth_url %s
-	}
-	api_key %s
-	enforce_every %s
-	sync_every %s
-	session_poll 1s
-}`, dataDir, ownerToken, fakeURL, fakeURL, fakeURL+"/auth", engineAPIKey, engineEnforceEvery, engineSyncEvery)
+	return pluginBlock(dataDir, ownerToken, fakeURL, fakeURL, fakeURL+"/auth", engineAPIKey,
+		fmt.Sprintf("enforce_every %s\nsync_every %s\nsession_poll 1s", engineEnforceEvery, engineSyncEvery))
 }
 
 // restAPI calls the REST API of one Caddy with the engine key.

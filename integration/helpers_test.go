@@ -1,11 +1,13 @@
 package integration
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"os"
 	"strings"
 	"testing"
@@ -132,17 +134,7 @@ func jsonUnmarshal(s string, v any) error { return json.Unmarshal([]byte(s), v) 
 // the site root.
 func fakeAppConfig(t *testing.T, fake *plextest.Fake, apiKey, extra string) string {
 	t.Helper()
-	block := fmt.Sprintf(`plex_manager {
-	data_dir %s
-	public_url http://localhost:9080
-	plex {
-		token %s
-		server %s
-		tv_url %s
-		auth_url %s
-	}
-	api_key %s
-%s}`, testDir(t, "pm"), fake.OwnerToken(), fake.ServerURL(plextest.MinimalMachineID), fake.TVURL(), fake.AuthURL(), apiKey, extraLines(extra))
+	block := pluginBlock(testDir(t, "pm"), fake.OwnerToken(), fake.ServerURL(plextest.MinimalMachineID), fake.TVURL(), fake.AuthURL(), apiKey, extra)
 	return globalOptions(t, block) + `
 http://localhost:9080 {
 	handle /manage/* {
@@ -187,4 +179,49 @@ func extraLines(extra string) string {
 		return ""
 	}
 	return indent(extra) + "\n"
+}
+
+// pluginBlock is a plex_manager global option on dataDir talking to the Plex at the given URLs with
+// the bootstrap apiKey; extra lines go inside the block.
+func pluginBlock(dataDir, ownerToken, serverURL, tvURL, authURL, apiKey, extra string) string {
+	return fmt.Sprintf(`plex_manager {
+	data_dir %s
+	public_url http://localhost:9080
+	plex {
+		token %s
+		server %s
+		tv_url %s
+		auth_url %s
+	}
+	api_key %s
+%s}`, dataDir, ownerToken, serverURL, tvURL, authURL, apiKey, extraLines(extra))
+}
+
+// newRequest builds a request to Caddy at path. body: url.Values (a form), string (JSON; "" = no body)
+// or []byte (sent as is, with the Content-Type given in headers). headers are name/value pairs.
+func newRequest(t *testing.T, ctx context.Context, method, path string, body any, headers ...string) *http.Request {
+	t.Helper()
+	var rd io.Reader
+	ctype := ""
+	switch b := body.(type) {
+	case url.Values:
+		rd, ctype = strings.NewReader(b.Encode()), "application/x-www-form-urlencoded"
+	case string:
+		if b != "" {
+			rd, ctype = strings.NewReader(b), "application/json"
+		}
+	case []byte:
+		rd = bytes.NewReader(b)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, baseURL+path, rd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ctype != "" {
+		req.Header.Set("Content-Type", ctype)
+	}
+	for i := 0; i+1 < len(headers); i += 2 {
+		req.Header.Set(headers[i], headers[i+1])
+	}
+	return req
 }

@@ -168,30 +168,9 @@ func browserFrom(t *testing.T, ip string) *http.Client {
 // what the open-redirect tests must see.
 func do(t *testing.T, c *http.Client, method, path string, body any, headers ...string) (int, string, http.Header) {
 	t.Helper()
-	var rd io.Reader
-	ctype := ""
-	switch b := body.(type) {
-	case url.Values:
-		rd, ctype = strings.NewReader(b.Encode()), "application/x-www-form-urlencoded"
-	case string:
-		if b != "" {
-			rd, ctype = strings.NewReader(b), "application/json"
-		}
-	case []byte:
-		rd = bytes.NewReader(b)
-	}
 	ctx, cancel := context.WithTimeout(context.Background(), 150*time.Second)
 	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, method, baseURL+path, rd)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if ctype != "" {
-		req.Header.Set("Content-Type", ctype)
-	}
-	for i := 0; i+1 < len(headers); i += 2 {
-		req.Header.Set(headers[i], headers[i+1])
-	}
+	req := newRequest(t, ctx, method, path, body, headers...)
 	if c.Jar != nil {
 		for _, ck := range c.Jar.Cookies(req.URL) {
 			req.AddCookie(ck)
