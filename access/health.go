@@ -44,9 +44,9 @@ func (s *Service) observe(err error) error {
 // recovery (set after a restart with intents waiting, when nothing is known of which calls failed).
 const anyCallRecovers = "*"
 
-// notePlexTV records the outcome of the plex.tv call op (boundedGateway reports every one). A failure
-// that may pass (unreachable, 5xx, timeout, rate limit, token rejected or missing) marks op's group
-// (callClass) as failing; the first answer to a call of a failing group makes every intent waiting for its backoff due now and wakes the
+// notePlexTV records the outcome of a plex.tv call of group (boundedGateway reports every one). A
+// failure that may pass (unreachable, 5xx, timeout, rate limit, token rejected or missing) marks the
+// group as failing; the first answer to a call of a failing group makes every intent waiting for its backoff due now and wakes the
 // enforcement loop, so the changes an outage held up are made by the next pass instead of after a
 // backoff of up to an hour. Only the recovery of a call that failed counts: when only plex.tv's sharing
 // routes fail, the sync's listings keep answering, and taking each of those answers for a recovery
@@ -55,18 +55,17 @@ const anyCallRecovers = "*"
 // and their first answer is the recovery. The retries still go through a pass one at
 // a time, and it stops at the first failure. A cancelled call, or one the gateway cannot make, says
 // nothing about plex.tv.
-func (s *Service) notePlexTV(op string, err error) {
-	op = callClass(op)
+func (s *Service) notePlexTV(group string, err error) {
 	switch {
 	case errors.Is(err, context.Canceled), errors.Is(err, ErrUnsupported):
 		return
 	case err != nil && retryable(err):
-		s.setTVFailing(op, true)
+		s.setTVFailing(group, true)
 		return
 	}
 	s.tvMu.Lock()
-	recovered := s.tvFailing[op] || s.tvFailing[anyCallRecovers]
-	delete(s.tvFailing, op)
+	recovered := s.tvFailing[group] || s.tvFailing[anyCallRecovers]
+	delete(s.tvFailing, group)
 	delete(s.tvFailing, anyCallRecovers)
 	s.tvMu.Unlock()
 	if !recovered {
@@ -74,31 +73,24 @@ func (s *Service) notePlexTV(op string, err error) {
 	}
 	n, err := s.store.ExpediteIntents(s.clock())
 	if err != nil {
-		s.setTVFailing(op, true) // try again at the next answer
+		s.setTVFailing(group, true) // try again at the next answer
 		s.log.Warn("plex_manager: making the waiting Plex changes due failed", zap.Error(err))
 		return
 	}
 	if n > 0 {
 		s.log.Info("plex_manager: Plex answers again; waiting changes are retried by the next pass",
-			zap.String("call", op), zap.Int("changes", n))
+			zap.String("calls", group), zap.Int("changes", n))
 		s.wakeEnforce()
 	}
 }
 
-// callClass is the group of plex.tv calls that op (a Gateway method) belongs to: calls in a group are
-// served by the same part of plex.tv and fail and recover together (a sharing outage leaves the
-// listings answering).
-func callClass(op string) string {
-	switch op {
-	case "Share", "UpdateShare", "UpdateShareAll", "RemoveShare", "RemoveFriend", "CancelInvite", "AcceptInvite", "ValidateInvitee":
-		return "sharing"
-	case "HomeUsers", "CreateManagedUser", "RemoveHomeUser":
-		return "home"
-	case anyCallRecovers:
-		return op
-	}
-	return "listing"
-}
+// Groups of plex.tv calls: calls in a group are served by the same part of plex.tv and fail and
+// recover together (a sharing outage leaves the listings answering).
+const (
+	callsSharing = "sharing" // share, update, remove, unfriend, invites
+	callsHome    = "home"    // the Plex Home and its managed users
+	callsListing = "listing" // users, pending invites, sections, resources
+)
 
 // setTVFailing marks the plex.tv call op as failing or not.
 func (s *Service) setTVFailing(op string, failing bool) {

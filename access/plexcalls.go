@@ -25,7 +25,7 @@ type boundedGateway struct {
 	gw       Gateway
 	timeout  time.Duration
 	history  time.Duration
-	tvResult func(op string, err error)
+	tvResult func(group string, err error)
 }
 
 // bound returns ctx with a deadline d from now (or its own, if sooner).
@@ -33,13 +33,14 @@ func bound(ctx context.Context, d time.Duration) (context.Context, context.Cance
 	return context.WithTimeout(ctx, d)
 }
 
-// tv reports the outcome of the plex.tv call op (the Gateway method) and returns err unchanged. A call
+// tv reports the outcome of a plex.tv call of group (callsSharing, callsHome, callsListing) and
+// returns err unchanged. A call
 // cut short because the caller's ctx was cancelled (Caddy stopping or reloading, a request given up)
 // says nothing about plex.tv and is not reported; a deadline, the call's own or the caller's, is a real
 // timeout.
-func (g *boundedGateway) tv(ctx context.Context, op string, err error) error {
+func (g *boundedGateway) tv(ctx context.Context, group string, err error) error {
 	if g.tvResult != nil && (err == nil || !wasStopped(ctx)) {
-		g.tvResult(op, err)
+		g.tvResult(group, err)
 	}
 	return err
 }
@@ -49,7 +50,7 @@ func (g *boundedGateway) Users(ctx context.Context, machineIDs ...string) ([]ple
 	cctx, cancel := bound(ctx, g.timeout)
 	defer cancel()
 	out, err := g.gw.Users(cctx, machineIDs...)
-	return out, g.tv(ctx, "Users", err)
+	return out, g.tv(ctx, callsListing, err)
 }
 
 // HomeUsers implements Gateway.
@@ -57,7 +58,7 @@ func (g *boundedGateway) HomeUsers(ctx context.Context) ([]plex.HomeUser, error)
 	cctx, cancel := bound(ctx, g.timeout)
 	defer cancel()
 	out, err := g.gw.HomeUsers(cctx)
-	return out, g.tv(ctx, "HomeUsers", err)
+	return out, g.tv(ctx, callsHome, err)
 }
 
 // PendingInvites implements Gateway.
@@ -65,7 +66,7 @@ func (g *boundedGateway) PendingInvites(ctx context.Context) ([]plex.PendingInvi
 	cctx, cancel := bound(ctx, g.timeout)
 	defer cancel()
 	out, err := g.gw.PendingInvites(cctx)
-	return out, g.tv(ctx, "PendingInvites", err)
+	return out, g.tv(ctx, callsListing, err)
 }
 
 // Sections implements Gateway.
@@ -73,7 +74,7 @@ func (g *boundedGateway) Sections(ctx context.Context, machineID string) (plex.S
 	cctx, cancel := bound(ctx, g.timeout)
 	defer cancel()
 	out, err := g.gw.Sections(cctx, machineID)
-	return out, g.tv(ctx, "Sections", err)
+	return out, g.tv(ctx, callsListing, err)
 }
 
 // Share implements Gateway.
@@ -81,42 +82,42 @@ func (g *boundedGateway) Share(ctx context.Context, req plex.ShareRequest) (plex
 	cctx, cancel := bound(ctx, g.timeout)
 	defer cancel()
 	out, err := g.gw.Share(cctx, req)
-	return out, g.tv(ctx, "Share", err)
+	return out, g.tv(ctx, callsSharing, err)
 }
 
 // UpdateShare implements Gateway.
 func (g *boundedGateway) UpdateShare(ctx context.Context, machineID string, shareID int64, sectionIDs []int64, settings plex.ShareSettings) error {
 	cctx, cancel := bound(ctx, g.timeout)
 	defer cancel()
-	return g.tv(ctx, "UpdateShare", g.gw.UpdateShare(cctx, machineID, shareID, sectionIDs, settings))
+	return g.tv(ctx, callsSharing, g.gw.UpdateShare(cctx, machineID, shareID, sectionIDs, settings))
 }
 
 // UpdateShareAll implements Gateway.
 func (g *boundedGateway) UpdateShareAll(ctx context.Context, machineID string, shareID int64, settings plex.ShareSettings) error {
 	cctx, cancel := bound(ctx, g.timeout)
 	defer cancel()
-	return g.tv(ctx, "UpdateShareAll", g.gw.UpdateShareAll(cctx, machineID, shareID, settings))
+	return g.tv(ctx, callsSharing, g.gw.UpdateShareAll(cctx, machineID, shareID, settings))
 }
 
 // RemoveShare implements Gateway.
 func (g *boundedGateway) RemoveShare(ctx context.Context, machineID string, shareID int64) error {
 	cctx, cancel := bound(ctx, g.timeout)
 	defer cancel()
-	return g.tv(ctx, "RemoveShare", g.gw.RemoveShare(cctx, machineID, shareID))
+	return g.tv(ctx, callsSharing, g.gw.RemoveShare(cctx, machineID, shareID))
 }
 
 // RemoveFriend implements Gateway.
 func (g *boundedGateway) RemoveFriend(ctx context.Context, userID int64) error {
 	cctx, cancel := bound(ctx, g.timeout)
 	defer cancel()
-	return g.tv(ctx, "RemoveFriend", g.gw.RemoveFriend(cctx, userID))
+	return g.tv(ctx, callsSharing, g.gw.RemoveFriend(cctx, userID))
 }
 
 // CancelInvite implements Gateway.
 func (g *boundedGateway) CancelInvite(ctx context.Context, inv plex.PendingInvite) error {
 	cctx, cancel := bound(ctx, g.timeout)
 	defer cancel()
-	return g.tv(ctx, "CancelInvite", g.gw.CancelInvite(cctx, inv))
+	return g.tv(ctx, callsSharing, g.gw.CancelInvite(cctx, inv))
 }
 
 // AcceptInvite implements Gateway.
@@ -124,14 +125,14 @@ func (g *boundedGateway) AcceptInvite(ctx context.Context, inviteeToken, machine
 	cctx, cancel := bound(ctx, g.timeout)
 	defer cancel()
 	out, err := g.gw.AcceptInvite(cctx, inviteeToken, machineID)
-	return out, g.tv(ctx, "AcceptInvite", err)
+	return out, g.tv(ctx, callsSharing, err)
 }
 
 // ValidateInvitee implements Gateway.
 func (g *boundedGateway) ValidateInvitee(ctx context.Context, emailOrUsername string) error {
 	cctx, cancel := bound(ctx, g.timeout)
 	defer cancel()
-	return g.tv(ctx, "ValidateInvitee", g.gw.ValidateInvitee(cctx, emailOrUsername))
+	return g.tv(ctx, callsSharing, g.gw.ValidateInvitee(cctx, emailOrUsername))
 }
 
 // CreateManagedUser implements Gateway.
@@ -139,14 +140,14 @@ func (g *boundedGateway) CreateManagedUser(ctx context.Context, name, restrictio
 	cctx, cancel := bound(ctx, g.timeout)
 	defer cancel()
 	out, err := g.gw.CreateManagedUser(cctx, name, restrictionProfile)
-	return out, g.tv(ctx, "CreateManagedUser", err)
+	return out, g.tv(ctx, callsHome, err)
 }
 
 // RemoveHomeUser implements Gateway.
 func (g *boundedGateway) RemoveHomeUser(ctx context.Context, userID int64) error {
 	cctx, cancel := bound(ctx, g.timeout)
 	defer cancel()
-	return g.tv(ctx, "RemoveHomeUser", g.gw.RemoveHomeUser(cctx, userID))
+	return g.tv(ctx, callsHome, g.gw.RemoveHomeUser(cctx, userID))
 }
 
 // Resources implements Gateway.
@@ -154,7 +155,7 @@ func (g *boundedGateway) Resources(ctx context.Context) ([]plex.Resource, error)
 	cctx, cancel := bound(ctx, g.timeout)
 	defer cancel()
 	out, err := g.gw.Resources(cctx)
-	return out, g.tv(ctx, "Resources", err)
+	return out, g.tv(ctx, callsListing, err)
 }
 
 // ForeignServers implements Gateway.
@@ -162,7 +163,7 @@ func (g *boundedGateway) ForeignServers(ctx context.Context) ([]ForeignServer, e
 	cctx, cancel := bound(ctx, g.timeout)
 	defer cancel()
 	out, err := g.gw.ForeignServers(cctx)
-	return out, g.tv(ctx, "ForeignServers", err)
+	return out, g.tv(ctx, callsListing, err)
 }
 
 // ServerIdentity implements Gateway.

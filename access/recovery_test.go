@@ -177,12 +177,12 @@ func TestNotePlexTV(t *testing.T) {
 		err  error
 		due  bool
 	}{
-		{"a cancelled call says nothing", "UpdateShare", &plex.Error{Kind: plex.ErrOffline, Err: context.Canceled}, false},
-		{"an unsupported call says nothing", "Share", ErrUnsupported, false},
-		{"another failure keeps waiting", "RemoveShare", &plex.Error{Kind: plex.ErrOffline, Message: "no answer"}, false},
-		{"a listing's answer is not the sharing routes'", "Users", nil, false},
-		{"a Home answer is not the sharing routes'", "HomeUsers", nil, false},
-		{"a refusal is an answer", "RemoveShare", &plex.Error{Kind: plex.ErrNotFound, Message: "no such share"}, true},
+		{"a cancelled call says nothing", callsSharing, &plex.Error{Kind: plex.ErrOffline, Err: context.Canceled}, false},
+		{"an unsupported call says nothing", callsSharing, ErrUnsupported, false},
+		{"another failure keeps waiting", callsSharing, &plex.Error{Kind: plex.ErrOffline, Message: "no answer"}, false},
+		{"a listing's answer is not the sharing routes'", callsListing, nil, false},
+		{"a Home answer is not the sharing routes'", callsHome, nil, false},
+		{"a refusal is an answer", callsSharing, &plex.Error{Kind: plex.ErrNotFound, Message: "no such share"}, true},
 	}
 	for _, tc := range cases {
 		h.svc.notePlexTV(tc.op, tc.err)
