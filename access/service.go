@@ -77,9 +77,9 @@ type Service struct {
 	lookback  time.Duration
 	// tokenBad mirrors the stored token state (see observe).
 	tokenBad atomic.Bool
-	// tvMu guards tvFailing: the plex.tv calls (Gateway methods) whose last attempt failed in a way
-	// that may pass; anyCallRecovers stands for every call (intents waiting after a restart). The
-	// first answer to a failing call makes the waiting retries due (see notePlexTV).
+	// tvMu guards tvFailing: the groups of plex.tv calls (callsSharing, …) whose last attempt failed in
+	// a way that may pass; anyCallRecovers stands for every group (intents waiting after a restart).
+	// The first answer to a call of a failing group makes the waiting retries due (see notePlexTV).
 	tvMu      sync.Mutex
 	tvFailing map[string]bool
 	// wake asks the enforcement loop for a pass now (buffered: wakes coalesce).
