@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"math/rand/v2"
 	"net"
 	"net/http"
 	"os"
@@ -75,15 +76,23 @@ func TestBinaryListsModulesAndAdaptsExamples(t *testing.T) {
 	}
 }
 
-// freePort asks the kernel for an unused loopback port.
+// freePort returns a port no process listens on now, on any address.
 func freePort(t *testing.T) int {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
+	// Below Linux's ephemeral range (32768–60999): a port the kernel hands out for ":0" can be taken
+	// again by any outgoing connection before the child Caddy binds it (CI saw "bind: address already
+	// in use"). Caddy listens on every address, so that is what is checked.
+	for range 200 {
+		port := 20000 + rand.N(12000)
+		ln, err := net.Listen("tcp", fmt.Sprintf(":%d", port))
+		if err != nil {
+			continue
+		}
+		ln.Close()
+		return port
 	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port
+	t.Fatal("no free port between 20000 and 32000")
+	return 0
 }
 
 // startCaddy runs `caddy run` with a Caddyfile in a private environment and waits for the admin
