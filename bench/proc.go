@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"net"
 	"os"
 	"os/exec"
@@ -18,7 +19,9 @@ import (
 // admin port.
 var reservedPorts = []int{2999, 9080, 9443, 2019}
 
-// freePorts asks the kernel for n distinct unused loopback ports, skipping reservedPorts.
+// freePorts returns n distinct ports nothing listens on, on any address, skipping reservedPorts. They
+// are taken below Linux's ephemeral range (32768–60999): a port the kernel hands out for ":0" can be
+// taken again by an outgoing connection before a child Caddy binds it.
 func freePorts(n int) ([]int, error) {
 	var (
 		ports     []int
@@ -30,15 +33,15 @@ func freePorts(n int) ([]int, error) {
 		}
 	}()
 	for tries := 0; len(ports) < n; tries++ {
-		if tries > 100 {
-			return nil, errors.New("no free loopback port after 100 tries")
+		if tries > 200 {
+			return nil, errors.New("no free port between 20000 and 32000 after 200 tries")
 		}
-		l, err := net.Listen("tcp", "127.0.0.1:0")
+		p := 20000 + rand.N(12000)
+		l, err := net.Listen("tcp", fmt.Sprintf(":%d", p))
 		if err != nil {
-			return nil, fmt.Errorf("finding a free port: %w", err)
+			continue // taken
 		}
 		listeners = append(listeners, l) // held until all are chosen, so they differ
-		p := l.Addr().(*net.TCPAddr).Port
 		if !slices.Contains(reservedPorts, p) {
 			ports = append(ports, p)
 		}
